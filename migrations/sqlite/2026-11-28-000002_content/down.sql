@@ -1,0 +1,11 @@
+DROP TRIGGER articles_fts_update;
+DROP TRIGGER articles_fts_delete;
+DROP TRIGGER articles_fts_insert;
+DROP TABLE articles_fts;
+DROP TABLE article_daily_stats;
+DROP TABLE comments;
+DROP TABLE slug_redirects;
+DROP TABLE article_revisions;
+DROP TABLE article_tags;
+DROP TABLE tags;
+DROP TABLE articles;

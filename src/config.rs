@@ -1,0 +1,339 @@
+//! Typed configuration, read once from the environment (and `.env`) and
+//! validated. Handed to everything that needs it through `AppState`; there
+//! are no global configuration statics, so tests can vary any setting.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use base64::Engine;
+use rand::RngCore;
+
+use crate::db::DatabaseUrl;
+
+/// A configuration error: names the variable and what is wrong with it.
+#[derive(Debug, thiserror::Error)]
+#[error("{var}: {message}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub message: String,
+}
+
+fn bad(var: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError { var, message: message.into() }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommentModeration {
+    Off,
+    Pre,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: DatabaseUrl,
+    pub bind: SocketAddr,
+    /// HMAC key for access tokens, at least 32 bytes.
+    pub jwt_secret: Vec<u8>,
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+    pub admin_email: Option<String>,
+    pub admin_password: Option<String>,
+    pub registration_open: bool,
+    pub comment_moderation: CommentModeration,
+    /// `None` means every origin (`*`).
+    pub cors_origins: Option<Vec<String>>,
+    pub view_flush_interval: Duration,
+    pub cache_max_age: u32,
+    pub log: String,
+    pub log_format: LogFormat,
+    pub db_pool_size: u32,
+    pub max_body_bytes: usize,
+    pub workers: Option<usize>,
+}
+
+/// Every variable with its default: the single source for `.env.example`.
+pub const VARIABLES: &[(&str, &str)] = &[
+    ("NEWSDESK_DATABASE_URL", "sqlite://data/newsdesk.db"),
+    ("NEWSDESK_BIND", "127.0.0.1:8080"),
+    ("NEWSDESK_JWT_SECRET", ""),
+    ("NEWSDESK_ACCESS_TTL", "15m"),
+    ("NEWSDESK_REFRESH_TTL", "30d"),
+    ("NEWSDESK_ADMIN_EMAIL", ""),
+    ("NEWSDESK_ADMIN_PASSWORD", ""),
+    ("NEWSDESK_REGISTRATION", "open"),
+    ("NEWSDESK_COMMENT_MODERATION", "off"),
+    ("NEWSDESK_CORS_ORIGINS", "*"),
+    ("NEWSDESK_VIEW_FLUSH_MS", "1000"),
+    ("NEWSDESK_CACHE_MAX_AGE", "60"),
+    ("NEWSDESK_LOG", "info"),
+    ("NEWSDESK_LOG_FORMAT", "text"),
+    ("NEWSDESK_DB_POOL_SIZE", "16"),
+    ("NEWSDESK_MAX_BODY_BYTES", "1048576"),
+    ("NEWSDESK_WORKERS", ""),
+];
+
+const SECRET_FILE: &str = "jwt_secret";
+
+impl Config {
+    /// Reads the process environment (after loading `.env` if present).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        // A missing .env is normal; a malformed one is worth a warning only.
+        if let Err(e) = dotenvy::dotenv()
+            && !e.not_found()
+        {
+            eprintln!("warning: could not read .env: {e}");
+        }
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration from a map; what tests use.
+    pub fn from_map(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |var: &str| lookup(var).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let or_default = |var: &'static str| {
+            get(var).unwrap_or_else(|| {
+                VARIABLES.iter().find(|(n, _)| *n == var).map(|(_, d)| d.to_string()).unwrap_or_default()
+            })
+        };
+
+        let var = "NEWSDESK_DATABASE_URL";
+        let database_url = DatabaseUrl::parse(&or_default(var)).map_err(|m| bad(var, m))?;
+
+        let var = "NEWSDESK_BIND";
+        let bind = or_default(var)
+            .parse::<SocketAddr>()
+            .map_err(|_| bad(var, "must be an address such as 127.0.0.1:8080"))?;
+
+        let access_ttl = duration(&or_default("NEWSDESK_ACCESS_TTL"), "NEWSDESK_ACCESS_TTL")?;
+        let refresh_ttl = duration(&or_default("NEWSDESK_REFRESH_TTL"), "NEWSDESK_REFRESH_TTL")?;
+        if refresh_ttl <= access_ttl {
+            return Err(bad("NEWSDESK_REFRESH_TTL", "must be longer than NEWSDESK_ACCESS_TTL"));
+        }
+
+        let admin_email = get("NEWSDESK_ADMIN_EMAIL");
+        let admin_password = get("NEWSDESK_ADMIN_PASSWORD");
+        if admin_email.is_some() != admin_password.is_some() {
+            return Err(bad(
+                "NEWSDESK_ADMIN_PASSWORD",
+                "NEWSDESK_ADMIN_EMAIL and NEWSDESK_ADMIN_PASSWORD must be set together",
+            ));
+        }
+
+        let var = "NEWSDESK_REGISTRATION";
+        let registration_open = match or_default(var).to_ascii_lowercase().as_str() {
+            "open" => true,
+            "closed" => false,
+            _ => return Err(bad(var, "must be open or closed")),
+        };
+
+        let var = "NEWSDESK_COMMENT_MODERATION";
+        let comment_moderation = match or_default(var).to_ascii_lowercase().as_str() {
+            "off" => CommentModeration::Off,
+            "pre" => CommentModeration::Pre,
+            _ => return Err(bad(var, "must be off or pre")),
+        };
+
+        let var = "NEWSDESK_CORS_ORIGINS";
+        let origins = or_default(var);
+        let cors_origins = if origins == "*" {
+            None
+        } else {
+            let list: Vec<String> =
+                origins.split(',').map(|o| o.trim().trim_end_matches('/').to_string()).filter(|o| !o.is_empty()).collect();
+            if let Some(o) = list.iter().find(|o| !(o.starts_with("http://") || o.starts_with("https://"))) {
+                return Err(bad(var, format!("'{o}' is not an origin such as https://example.com")));
+            }
+            Some(list)
+        };
+
+        let view_flush_ms = number::<u64>(&or_default("NEWSDESK_VIEW_FLUSH_MS"), "NEWSDESK_VIEW_FLUSH_MS", 10, 3_600_000)?;
+        let cache_max_age = number::<u32>(&or_default("NEWSDESK_CACHE_MAX_AGE"), "NEWSDESK_CACHE_MAX_AGE", 0, 31_536_000)?;
+        let db_pool_size = number::<u32>(&or_default("NEWSDESK_DB_POOL_SIZE"), "NEWSDESK_DB_POOL_SIZE", 1, 512)?;
+        let max_body_bytes =
+            number::<usize>(&or_default("NEWSDESK_MAX_BODY_BYTES"), "NEWSDESK_MAX_BODY_BYTES", 1024, 64 << 20)?;
+        let workers = match get("NEWSDESK_WORKERS") {
+            Some(w) => Some(number::<usize>(&w, "NEWSDESK_WORKERS", 1, 1024)?),
+            None => None,
+        };
+
+        let var = "NEWSDESK_LOG_FORMAT";
+        let log_format = match or_default(var).to_ascii_lowercase().as_str() {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            _ => return Err(bad(var, "must be text or json")),
+        };
+        let log = or_default("NEWSDESK_LOG");
+        if tracing_subscriber::EnvFilter::try_new(&log).is_err() {
+            return Err(bad("NEWSDESK_LOG", "is not a valid log filter (e.g. info or newsdesk=debug)"));
+        }
+
+        let jwt_secret = jwt_secret(get("NEWSDESK_JWT_SECRET"), &database_url)?;
+
+        Ok(Self {
+            database_url,
+            bind,
+            jwt_secret,
+            access_ttl,
+            refresh_ttl,
+            admin_email,
+            admin_password,
+            registration_open,
+            comment_moderation,
+            cors_origins,
+            view_flush_interval: Duration::from_millis(view_flush_ms),
+            cache_max_age,
+            log,
+            log_format,
+            db_pool_size,
+            max_body_bytes,
+            workers,
+        })
+    }
+}
+
+fn duration(value: &str, var: &'static str) -> Result<Duration, ConfigError> {
+    let d = humantime::parse_duration(value).map_err(|_| bad(var, "must be a duration such as 15m, 12h or 30d"))?;
+    if d < Duration::from_secs(1) {
+        return Err(bad(var, "must be at least one second"));
+    }
+    Ok(d)
+}
+
+fn number<T>(value: &str, var: &'static str, min: T, max: T) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+{
+    let n: T = value.parse().map_err(|_| bad(var, format!("must be a whole number from {min} to {max}")))?;
+    if n < min || n > max {
+        return Err(bad(var, format!("must be a whole number from {min} to {max}")));
+    }
+    Ok(n)
+}
+
+/// The configured secret, or for SQLite one generated once and kept beside
+/// the database file with owner-only permissions, so tokens survive restarts.
+fn jwt_secret(configured: Option<String>, db: &DatabaseUrl) -> Result<Vec<u8>, ConfigError> {
+    let var = "NEWSDESK_JWT_SECRET";
+    if let Some(secret) = configured {
+        if secret.len() < 32 {
+            return Err(bad(var, "must be at least 32 bytes long"));
+        }
+        return Ok(secret.into_bytes());
+    }
+    if db.is_memory() {
+        return Ok(random_secret().into_bytes());
+    }
+    let Some(dir) = db.sqlite_dir() else {
+        return Err(bad(var, "is required with PostgreSQL (at least 32 bytes, the same on every instance)"));
+    };
+    load_or_create_secret(&dir.join(SECRET_FILE)).map_err(|e| bad(var, format!("not set, and {e}")))
+}
+
+fn random_secret() -> String {
+    let mut bytes = [0u8; 48];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn load_or_create_secret(path: &Path) -> Result<Vec<u8>, String> {
+    if let Ok(existing) = std::fs::read_to_string(path) {
+        let existing = existing.trim();
+        if existing.len() >= 32 {
+            return Ok(existing.as_bytes().to_vec());
+        }
+        return Err(format!("{} holds fewer than 32 bytes", path.display()));
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    }
+    let secret = random_secret();
+    write_private(path, &secret).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(secret.into_bytes())
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    f.write_all(contents.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    std::fs::write(path, contents)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let mut map: HashMap<String, String> =
+            [("NEWSDESK_DATABASE_URL", "sqlite::memory:")].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        for (k, v) in pairs {
+            map.insert(k.to_string(), v.to_string());
+        }
+        Config::from_map(&map)
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let c = cfg(&[]).unwrap();
+        assert_eq!(c.access_ttl, Duration::from_secs(900));
+        assert_eq!(c.refresh_ttl, Duration::from_secs(30 * 86400));
+        assert!(c.registration_open);
+        assert!(c.cors_origins.is_none());
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        for (var, value) in [
+            ("NEWSDESK_DATABASE_URL", "mysql://x"),
+            ("NEWSDESK_BIND", "nowhere"),
+            ("NEWSDESK_ACCESS_TTL", "soon"),
+            ("NEWSDESK_REGISTRATION", "maybe"),
+            ("NEWSDESK_COMMENT_MODERATION", "post"),
+            ("NEWSDESK_VIEW_FLUSH_MS", "-1"),
+            ("NEWSDESK_CACHE_MAX_AGE", "x"),
+            ("NEWSDESK_JWT_SECRET", "short"),
+            ("NEWSDESK_CORS_ORIGINS", "example.com"),
+            ("NEWSDESK_LOG_FORMAT", "xml"),
+        ] {
+            let err = cfg(&[(var, value)]).unwrap_err();
+            assert_eq!(err.var, var, "{value}");
+        }
+    }
+
+    #[test]
+    fn postgres_requires_a_secret() {
+        let err = cfg(&[("NEWSDESK_DATABASE_URL", "postgres://localhost/x")]).unwrap_err();
+        assert_eq!(err.var, "NEWSDESK_JWT_SECRET");
+    }
+
+    #[test]
+    fn sqlite_secret_is_generated_once_and_private() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}/db.sqlite", dir.path().display());
+        let a = cfg(&[("NEWSDESK_DATABASE_URL", &url)]).unwrap();
+        let b = cfg(&[("NEWSDESK_DATABASE_URL", &url)]).unwrap();
+        assert_eq!(a.jwt_secret, b.jwt_secret);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join(SECRET_FILE)).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}

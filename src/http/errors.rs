@@ -1,0 +1,118 @@
+//! actix-web's own errors (JSON body, path, query, payload) rewritten as the
+//! same problem+json every handler answers with, plus the fallback service
+//! that tells an unknown route (404) from a wrong method (405).
+
+use actix_web::error::{JsonPayloadError, PathError, PayloadError, QueryPayloadError};
+use actix_web::http::Method;
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use actix_router::ResourceDef;
+
+use crate::error::ApiError;
+
+pub fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default().limit(limit).error_handler(|err, _req| json_error(err).into())
+}
+
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|err: PathError, _req| {
+        ApiError::bad_request(format!("invalid path parameter: {err}")).into()
+    })
+}
+
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|err: QueryPayloadError, _req| {
+        ApiError::bad_request(format!("invalid query string: {err}")).into()
+    })
+}
+
+pub fn payload_config(limit: usize) -> web::PayloadConfig {
+    web::PayloadConfig::default().limit(limit)
+}
+
+fn json_error(err: JsonPayloadError) -> ApiError {
+    match err {
+        JsonPayloadError::OverflowKnownLength { length, limit } => {
+            ApiError::PayloadTooLarge(format!("body is {length} bytes; the limit is {limit}"))
+        }
+        JsonPayloadError::Overflow { limit } => ApiError::PayloadTooLarge(format!("body exceeds the limit of {limit} bytes")),
+        JsonPayloadError::ContentType => {
+            ApiError::UnsupportedMediaType("send the body as application/json".into())
+        }
+        JsonPayloadError::Deserialize(e) if e.is_data() => {
+            // Right syntax, wrong shape: a missing field or a wrong type.
+            ApiError::invalid(field_of(&e.to_string()), e.to_string())
+        }
+        JsonPayloadError::Deserialize(e) => ApiError::bad_request(format!("malformed JSON: {e}")),
+        JsonPayloadError::Payload(PayloadError::Overflow) => {
+            ApiError::PayloadTooLarge("body exceeds the size limit".into())
+        }
+        other => ApiError::bad_request(format!("could not read the body: {other}")),
+    }
+}
+
+/// serde names the field in its message (`missing field `title``); the
+/// problem's `errors[].field` should say it too.
+fn field_of(message: &str) -> String {
+    message
+        .split('`')
+        .nth(1)
+        .filter(|f| f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or("body")
+        .to_string()
+}
+
+/// Every route pattern with its methods, to answer 405 with `Allow`.
+#[derive(Default)]
+pub struct RouteTable {
+    routes: Vec<(ResourceDef, Vec<Method>)>,
+}
+
+impl RouteTable {
+    pub fn from_openapi(doc: &utoipa::openapi::OpenApi) -> Self {
+        let mut routes = Vec::new();
+        for (path, item) in &doc.paths.paths {
+            let mut methods = Vec::new();
+            let ops = [
+                (Method::GET, &item.get),
+                (Method::POST, &item.post),
+                (Method::PUT, &item.put),
+                (Method::PATCH, &item.patch),
+                (Method::DELETE, &item.delete),
+            ];
+            for (method, op) in ops {
+                if op.is_some() {
+                    methods.push(method);
+                }
+            }
+            routes.push((ResourceDef::new(path.as_str()), methods));
+        }
+        Self { routes }
+    }
+
+    fn allowed(&self, path: &str) -> Option<Vec<String>> {
+        let mut allowed: Vec<String> = Vec::new();
+        for (def, methods) in &self.routes {
+            if def.is_match(path) {
+                allowed.extend(methods.iter().map(|m| m.to_string()));
+            }
+        }
+        if allowed.is_empty() {
+            return None;
+        }
+        if allowed.iter().any(|m| m == "GET") {
+            allowed.push("HEAD".into());
+        }
+        allowed.push("OPTIONS".into());
+        allowed.sort();
+        allowed.dedup();
+        Some(allowed)
+    }
+}
+
+/// The default service: 405 for a known path with another method, else 404.
+pub async fn fallback(req: HttpRequest, table: web::Data<RouteTable>) -> HttpResponse {
+    match table.allowed(req.path()) {
+        Some(allowed) => ApiError::MethodNotAllowed(allowed).error_response(),
+        None => ApiError::not_found(format!("no route for {}", req.path())).error_response(),
+    }
+}

@@ -1,0 +1,9 @@
+//! Cross-cutting HTTP concerns shared by every resource.
+
+pub mod caching;
+pub mod errors;
+pub mod list;
+pub mod query;
+
+pub use list::{Page, PageMeta, PageRequest, Sort};
+pub use query::StrictQuery;

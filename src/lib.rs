@@ -1,0 +1,16 @@
+//! newsdesk: a headless CMS that serves news content as a JSON API.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod openapi;
+pub mod ops;
+pub mod slug;
+pub mod startup;
+pub mod state;
+pub mod time;
+pub mod users;
+pub mod validate;

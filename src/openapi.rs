@@ -1,0 +1,37 @@
+//! The root OpenAPI document: info, security scheme and tags. Paths are
+//! added by `utoipa-actix-web` from the registered handlers, so routes and
+//! documentation come from one list (see `startup::api`).
+
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "newsdesk",
+        description = "A headless CMS that serves news content as a JSON API.\n\n\
+Lists return `{data, meta}` with `page`/`per_page` or keyset `after` pagination, \
+`X-Total-Count` and RFC 8288 `Link` headers. Errors are RFC 9457 problem details \
+(`application/problem+json`). Every GET sends a strong `ETag` and answers `If-None-Match` with 304. \
+Timestamps are RFC 3339 in UTC with whole seconds.",
+        license(name = "MIT"),
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Sign-up, sign-in and tokens"),
+        (name = "users", description = "User accounts (admins)"),
+        (name = "operations", description = "Health and readiness"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut scheme = Http::new(HttpAuthScheme::Bearer);
+        scheme.bearer_format = Some("JWT".into());
+        components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}

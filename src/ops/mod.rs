@@ -1,0 +1,3 @@
+//! Operational endpoints: liveness and readiness.
+
+pub mod routes;

@@ -1,0 +1,190 @@
+//! `Application::build(config)`: opens the database, applies migrations,
+//! makes the first admin if configured, wires every route and middleware,
+//! and binds. `run` serves until SIGINT/SIGTERM, then stops gracefully.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Instant;
+
+use actix_cors::Cors;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::header;
+use actix_web::middleware::{Next, from_fn};
+use actix_web::{App, HttpServer, web};
+use utoipa::OpenApi;
+use utoipa_actix_web::{AppExt, UtoipaApp, scope};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::Role;
+use crate::config::Config;
+use crate::db::Db;
+use crate::http::caching::{self, PublicCacheControl};
+use crate::http::errors::{self, RouteTable};
+use crate::openapi::ApiDoc;
+use crate::state::AppState;
+use crate::users::queries::{self as users, AccountInput};
+
+/// Registers every documented route. The one list of the API.
+fn routes<T>(app: UtoipaApp<T>) -> UtoipaApp<T>
+where
+    T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
+{
+    app.service(
+        scope::scope("/api/v1")
+            .configure(crate::auth::routes::routes)
+            .configure(crate::users::routes::routes),
+    )
+    .configure(crate::ops::routes::routes)
+}
+
+/// The OpenAPI document exactly as the server serves it.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, doc) = routes(App::new().into_utoipa_app().openapi(ApiDoc::openapi())).split_for_parts();
+    doc
+}
+
+/// Pretty JSON of the document: what `newsdesk openapi` prints and what
+/// `openapi/openapi.json` must equal.
+pub fn openapi_json() -> String {
+    openapi().to_pretty_json().unwrap_or_default() + "\n"
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+}
+
+impl Application {
+    /// Prepares the database and binds `config.bind` (port 0 picks a free one).
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let listener =
+            TcpListener::bind(config.bind).map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.bind))?;
+        Self::build_with_listener(config, listener).await
+    }
+
+    pub async fn build_with_listener(config: Config, listener: TcpListener) -> anyhow::Result<Self> {
+        let config = Arc::new(config);
+        let db = prepare_database(&config).await?;
+        let state = web::Data::new(AppState::new(db, config.clone()));
+        let port = listener.local_addr()?.port();
+        let server = serve(state.clone(), listener)?;
+        Ok(Self { port, server, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    /// Serves until a graceful stop (SIGINT, SIGTERM or a server handle).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await?;
+        tracing::info!("stopped");
+        Ok(())
+    }
+
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+}
+
+/// Opens the pool, migrates, and makes the configured first admin.
+pub async fn prepare_database(config: &Config) -> anyhow::Result<Db> {
+    let config = config.clone();
+    web::block(move || -> anyhow::Result<Db> {
+        let db = Db::connect(&config.database_url, config.db_pool_size)?;
+        db.migrate()?;
+        bootstrap_admin(&db, &config)?;
+        Ok(db)
+    })
+    .await?
+}
+
+fn bootstrap_admin(db: &Db, config: &Config) -> anyhow::Result<()> {
+    let (Some(email), Some(password)) = (&config.admin_email, &config.admin_password) else {
+        return Ok(());
+    };
+    let mut conn = db.conn().map_err(|e| anyhow::anyhow!("{e}"))?;
+    if users::count(&mut conn)? > 0 {
+        return Ok(());
+    }
+    let mut v = crate::validate::Validator::new();
+    let email = v.email("NEWSDESK_ADMIN_EMAIL", email);
+    if let Err(m) = crate::auth::password::check_strength(password) {
+        v.add("NEWSDESK_ADMIN_PASSWORD", m);
+    }
+    v.finish().map_err(|e| anyhow::anyhow!("{}", e.problem().detail))?;
+    let password_hash = crate::auth::password::hash(password)?;
+    let name = email.split('@').next().unwrap_or("admin").to_string();
+    let input = AccountInput { email: email.clone(), name, role: Role::Admin.as_str().into(), bio: None, avatar_url: None, password_hash };
+    users::create_account(&mut conn, input)?;
+    tracing::info!(%email, "created the first admin from NEWSDESK_ADMIN_EMAIL");
+    Ok(())
+}
+
+fn cors(config: &Config) -> Cors {
+    let cors = Cors::default()
+        .allowed_methods(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::IF_MATCH, header::IF_NONE_MATCH, header::ACCEPT])
+        .expose_headers([header::ETAG, header::LINK, header::LOCATION, header::RETRY_AFTER, header::HeaderName::from_static("x-total-count")])
+        .max_age(86400);
+    match &config.cors_origins {
+        None => cors.send_wildcard().allow_any_origin(),
+        Some(origins) => origins.iter().fold(cors, |c, o| c.allowed_origin(o)),
+    }
+}
+
+/// One line per request: method, route, status, latency.
+async fn access_log(req: ServiceRequest, next: Next<impl MessageBody>) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let start = Instant::now();
+    let method = req.method().clone();
+    let path = req.path().to_owned();
+    let res = next.call(req).await?;
+    tracing::info!(
+        target: "newsdesk::http",
+        %method,
+        path,
+        status = res.status().as_u16(),
+        micros = start.elapsed().as_micros() as u64,
+        "request"
+    );
+    Ok(res)
+}
+
+fn serve(state: web::Data<AppState>, listener: TcpListener) -> anyhow::Result<Server> {
+    let config = state.config.clone();
+    let table = web::Data::new(RouteTable::from_openapi(&openapi()));
+    let public_cache = web::Data::new(PublicCacheControl::new(config.cache_max_age));
+    let limit = config.max_body_bytes;
+    let workers = config.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let server = HttpServer::new(move || {
+        let (app, doc) = routes(
+            App::new()
+                .app_data(state.clone())
+                .app_data(table.clone())
+                .app_data(public_cache.clone())
+                .app_data(errors::json_config(limit))
+                .app_data(errors::path_config())
+                .app_data(errors::query_config())
+                .app_data(errors::payload_config(limit))
+                .into_utoipa_app()
+                .openapi(ApiDoc::openapi()),
+        )
+        .split_for_parts();
+        app.service(SwaggerUi::new("/docs/{_:.*}").url("/api/openapi.json", doc))
+            .default_service(web::to(errors::fallback))
+            .wrap(from_fn(caching::middleware))
+            .wrap(from_fn(access_log))
+            .wrap(cors(&config))
+    })
+    .workers(workers)
+    .shutdown_timeout(10)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

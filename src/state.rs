@@ -1,0 +1,21 @@
+//! `AppState`: what every handler can reach. Built once by `startup` and
+//! shared through `web::Data`; nothing in it is a global.
+
+use std::sync::Arc;
+
+use crate::auth::JwtKeys;
+use crate::config::Config;
+use crate::db::Db;
+
+pub struct AppState {
+    pub db: Db,
+    pub config: Arc<Config>,
+    pub jwt: JwtKeys,
+}
+
+impl AppState {
+    pub fn new(db: Db, config: Arc<Config>) -> Self {
+        let jwt = JwtKeys::new(&config.jwt_secret, config.access_ttl);
+        Self { db, config, jwt }
+    }
+}

@@ -1,0 +1,105 @@
+//! Request and response types of `/users` and `/auth/me`.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::queries::UserRow;
+use crate::auth::Role;
+use crate::time::to_api;
+use crate::validate::double_option;
+
+/// A user account. `email` is shown only to the user and to admins;
+/// the password hash never leaves the server.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct User {
+    #[schema(example = 7)]
+    pub id: i64,
+    #[schema(example = "daniel.kim@example.com")]
+    pub email: String,
+    #[schema(example = "Daniel Kim")]
+    pub name: String,
+    #[schema(example = "daniel-kim")]
+    pub slug: String,
+    pub role: Role,
+    #[schema(example = "Seoul correspondent.")]
+    pub bio: Option<String>,
+    #[schema(example = "https://images.example.com/daniel.jpg")]
+    pub avatar_url: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<UserRow> for User {
+    fn from(r: UserRow) -> Self {
+        Self {
+            id: r.id,
+            role: Role::parse(&r.role).unwrap_or(Role::Reader),
+            email: r.email,
+            name: r.name,
+            slug: r.slug,
+            bio: r.bio,
+            avatar_url: r.avatar_url,
+            created_at: to_api(r.created_at),
+            updated_at: to_api(r.updated_at),
+        }
+    }
+}
+
+/// Body of `POST /users` (admin).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    #[schema(example = "daniel.kim@example.com")]
+    pub email: String,
+    /// At least 10 characters.
+    #[schema(example = "a long passphrase")]
+    pub password: String,
+    #[schema(example = "Daniel Kim")]
+    pub name: String,
+    pub role: Role,
+    pub bio: Option<String>,
+    pub avatar_url: Option<String>,
+}
+
+/// Body of `PATCH /users/{id}`: every field optional; `null` clears
+/// `bio` and `avatar_url`. Only admins may change `role`, and never their
+/// own. Changing one's own password needs `current_password`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUser {
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub role: Option<Role>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub bio: Option<Option<String>>,
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub avatar_url: Option<Option<String>>,
+    pub password: Option<String>,
+    /// Required when users change their own password.
+    pub current_password: Option<String>,
+}
+
+/// Query of `GET /users`.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct UserListQuery {
+    /// 1-based page number.
+    #[param(minimum = 1, example = 1)]
+    pub page: Option<i64>,
+    /// Items per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100, example = 20)]
+    pub per_page: Option<i64>,
+    /// Keyset cursor from `meta.next_cursor`; `page` is ignored with it.
+    pub after: Option<String>,
+    /// `created_at`, `name` or `email`, `-` prefix for descending (default `-created_at`).
+    #[param(example = "-created_at")]
+    pub sort: Option<String>,
+    /// Only users with this role.
+    pub role: Option<Role>,
+    /// Case-insensitive substring of name or email.
+    pub q: Option<String>,
+}

@@ -1,0 +1,212 @@
+//! SQL for users. Returns `QueryResult`; the HTTP layer decides statuses.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::{articles, comments, refresh_tokens, users};
+use crate::db::{DbBackend, DbConnection};
+use crate::http::PageRequest;
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct UserRow {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub slug: String,
+    pub role: String,
+    pub bio: Option<String>,
+    pub avatar_url: Option<String>,
+    pub password_hash: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser {
+    pub email: String,
+    pub name: String,
+    pub slug: String,
+    pub role: String,
+    pub bio: Option<String>,
+    pub avatar_url: Option<String>,
+    pub password_hash: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = users)]
+pub struct UserChanges {
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub slug: Option<String>,
+    pub role: Option<String>,
+    pub bio: Option<Option<String>>,
+    pub avatar_url: Option<Option<String>>,
+    pub password_hash: Option<String>,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Default)]
+pub struct UserFilter {
+    pub role: Option<String>,
+    pub q: Option<String>,
+}
+
+/// Escapes `LIKE` wildcards in user input (escape character `\`).
+pub fn like_escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+fn filtered(f: &UserFilter) -> users::BoxedQuery<'static, DbBackend> {
+    let mut q = users::table.into_boxed();
+    if let Some(role) = &f.role {
+        q = q.filter(users::role.eq(role.clone()));
+    }
+    if let Some(text) = &f.q {
+        let pattern = format!("%{}%", like_escape(&text.to_lowercase()));
+        q = q.filter(
+            lower(users::name)
+                .like(pattern.clone())
+                .escape('\\')
+                .or(users::email.like(pattern).escape('\\')),
+        );
+    }
+    q
+}
+
+pub fn list(conn: &mut DbConnection, f: &UserFilter, page: &PageRequest) -> QueryResult<(Vec<UserRow>, i64)> {
+    let total = filtered(f).count().get_result::<i64>(conn)?;
+    let q = filtered(f).select(UserRow::as_select());
+    let desc = page.sort.desc;
+    let cursor = page.cursor.as_ref();
+    let q = match page.sort.field {
+        "name" => crate::order_and_seek!(q, users::name, users::id, desc, cursor.map(|c| (c.key.clone().unwrap_or_default(), c.id))),
+        "email" => crate::order_and_seek!(q, users::email, users::id, desc, cursor.map(|c| (c.key.clone().unwrap_or_default(), c.id))),
+        _ => {
+            let seek = match cursor {
+                Some(c) => Some((
+                    c.key.as_deref().and_then(crate::time::parse_rfc3339).ok_or(diesel::result::Error::NotFound)?,
+                    c.id,
+                )),
+                None => None,
+            };
+            crate::order_and_seek!(q, users::created_at, users::id, desc, seek)
+        }
+    };
+    let rows = q.offset(page.offset()).limit(page.fetch_limit()).load(conn)?;
+    Ok((rows, total))
+}
+
+/// The cursor key of a row under the given sort field.
+pub fn sort_key(row: &UserRow, field: &str) -> Option<String> {
+    Some(match field {
+        "name" => row.name.clone(),
+        "email" => row.email.clone(),
+        _ => crate::time::cursor_key(row.created_at),
+    })
+}
+
+pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<UserRow> {
+    users::table.find(id).select(UserRow::as_select()).first(conn)
+}
+
+pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<UserRow>> {
+    users::table.filter(users::email.eq(email)).select(UserRow::as_select()).first(conn).optional()
+}
+
+pub fn email_taken(conn: &mut DbConnection, email: &str, except: Option<i64>) -> QueryResult<bool> {
+    let mut q = users::table.filter(users::email.eq(email)).select(users::id).into_boxed();
+    if let Some(id) = except {
+        q = q.filter(users::id.ne(id));
+    }
+    Ok(q.first::<i64>(conn).optional()?.is_some())
+}
+
+pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
+    users::table.count().get_result(conn)
+}
+
+pub fn count_admins(conn: &mut DbConnection) -> QueryResult<i64> {
+    users::table.filter(users::role.eq("admin")).count().get_result(conn)
+}
+
+/// A free slug for a user's name (`daniel-kim`, `daniel-kim-2`, ...).
+pub fn free_slug(conn: &mut DbConnection, name: &str, except: Option<i64>) -> QueryResult<String> {
+    let base = crate::slug::slugify(name).unwrap_or_else(|| "user".into());
+    let mut q = users::table
+        .filter(users::slug.eq(base.clone()).or(users::slug.like(crate::slug::variants_pattern(&base))))
+        .select(users::slug)
+        .into_boxed();
+    if let Some(id) = except {
+        q = q.filter(users::id.ne(id));
+    }
+    let taken: Vec<String> = q.load(conn)?;
+    Ok(crate::slug::first_free(&base, &taken))
+}
+
+pub fn insert(conn: &mut DbConnection, new: &NewUser) -> QueryResult<UserRow> {
+    diesel::insert_into(users::table).values(new).returning(users::all_columns).get_result(conn)
+}
+
+pub fn update(conn: &mut DbConnection, id: i64, changes: &UserChanges) -> QueryResult<UserRow> {
+    diesel::update(users::table.find(id)).set(changes).returning(users::all_columns).get_result(conn)
+}
+
+pub fn article_count(conn: &mut DbConnection, id: i64) -> QueryResult<i64> {
+    articles::table.filter(articles::author_id.eq(id)).count().get_result(conn)
+}
+
+/// Deletes a user with their refresh tokens and comments, keeping every
+/// article's `comment_count` exact.
+pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
+    let approved: Vec<(i64, i64)> = comments::table
+        .filter(comments::author_id.eq(id).and(comments::status.eq("approved")))
+        .group_by(comments::article_id)
+        .select((comments::article_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    for (article_id, n) in approved {
+        diesel::update(articles::table.find(article_id))
+            .set(articles::comment_count.eq(articles::comment_count - n))
+            .execute(conn)?;
+    }
+    diesel::delete(refresh_tokens::table.filter(refresh_tokens::user_id.eq(id))).execute(conn)?;
+    diesel::delete(users::table.find(id)).execute(conn)
+}
+
+/// What every way of making an account (sign-up, admin, CLI, bootstrap)
+/// provides, already validated and with the password already hashed.
+#[derive(Debug, Clone)]
+pub struct AccountInput {
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub bio: Option<String>,
+    pub avatar_url: Option<String>,
+    pub password_hash: String,
+}
+
+/// Creates an account with a unique slug; a taken email is a unique
+/// violation (409).
+pub fn create_account(conn: &mut DbConnection, input: AccountInput) -> QueryResult<UserRow> {
+    let now = crate::time::now();
+    let slug = free_slug(conn, &input.name, None)?;
+    insert(
+        conn,
+        &NewUser {
+            email: input.email,
+            name: input.name,
+            slug,
+            role: input.role,
+            bio: input.bio,
+            avatar_url: input.avatar_url,
+            password_hash: input.password_hash,
+            created_at: now,
+            updated_at: now,
+        },
+    )
+}
