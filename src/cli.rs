@@ -8,7 +8,11 @@ use crate::startup::{self, Application};
 use crate::users::queries::{self as users, AccountInput};
 
 #[derive(Debug, Parser)]
-#[command(name = "newsdesk", version, about = "A headless CMS that serves news content as a JSON API")]
+#[command(
+    name = "newsdesk",
+    version,
+    about = "A headless CMS that serves news content as a JSON API"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -47,8 +51,11 @@ fn parse_role(s: &str) -> Result<Role, String> {
 }
 
 fn init_logging(config: &Config) {
-    let filter = tracing_subscriber::EnvFilter::try_new(&config.log).unwrap_or_else(|_| "info".into());
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(&config.log).unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match config.log_format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
         LogFormat::Text => builder.try_init(),
@@ -76,28 +83,42 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }),
-        Command::User { command: UserCommand::Create { email, name, role } } => {
-            system.block_on(async move { create_user(&config, email, name, role).await })
-        }
+        Command::User {
+            command: UserCommand::Create { email, name, role },
+        } => system.block_on(async move { create_user(&config, email, name, role).await }),
         Command::Openapi => Ok(()),
     }
 }
 
-async fn create_user(config: &Config, email: String, name: String, role: Role) -> anyhow::Result<()> {
+async fn create_user(
+    config: &Config,
+    email: String,
+    name: String,
+    role: Role,
+) -> anyhow::Result<()> {
     let password = match std::env::var("NEWSDESK_PASSWORD") {
         Ok(p) if !p.is_empty() => p,
         _ => rpassword::prompt_password("Password: ")?,
     };
     let mut v = crate::validate::Validator::new();
-    let (email, name, _, _) = crate::users::routes::validate_account(&mut v, &email, &password, &name, None, None);
-    v.finish().map_err(|e| anyhow::anyhow!("{}", e.problem().detail))?;
+    let (email, name, _, _) =
+        crate::users::routes::validate_account(&mut v, &email, &password, &name, None, None);
+    v.finish()
+        .map_err(|e| anyhow::anyhow!("{}", e.problem().detail))?;
     let db = startup::prepare_database(config).await?;
     let password_hash = crate::auth::password::hash(&password)?;
     let mut conn = db.conn().map_err(|e| anyhow::anyhow!("{e}"))?;
     if users::find_by_email(&mut conn, &email)?.is_some() {
         anyhow::bail!("a user with email {email} already exists");
     }
-    let input = AccountInput { email, name, role: role.as_str().into(), bio: None, avatar_url: None, password_hash };
+    let input = AccountInput {
+        email,
+        name,
+        role: role.as_str().into(),
+        bio: None,
+        avatar_url: None,
+        password_hash,
+    };
     let row = users::create_account(&mut conn, input)?;
     println!("created {} user {} (id {})", row.role, row.email, row.id);
     Ok(())

@@ -21,7 +21,10 @@ pub struct ConfigError {
 }
 
 fn bad(var: &'static str, message: impl Into<String>) -> ConfigError {
-    ConfigError { var, message: message.into() }
+    ConfigError {
+        var,
+        message: message.into(),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,10 +103,18 @@ impl Config {
     }
 
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let get = |var: &str| lookup(var).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let get = |var: &str| {
+            lookup(var)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
         let or_default = |var: &'static str| {
             get(var).unwrap_or_else(|| {
-                VARIABLES.iter().find(|(n, _)| *n == var).map(|(_, d)| d.to_string()).unwrap_or_default()
+                VARIABLES
+                    .iter()
+                    .find(|(n, _)| *n == var)
+                    .map(|(_, d)| d.to_string())
+                    .unwrap_or_default()
             })
         };
 
@@ -118,7 +129,10 @@ impl Config {
         let access_ttl = duration(&or_default("NEWSDESK_ACCESS_TTL"), "NEWSDESK_ACCESS_TTL")?;
         let refresh_ttl = duration(&or_default("NEWSDESK_REFRESH_TTL"), "NEWSDESK_REFRESH_TTL")?;
         if refresh_ttl <= access_ttl {
-            return Err(bad("NEWSDESK_REFRESH_TTL", "must be longer than NEWSDESK_ACCESS_TTL"));
+            return Err(bad(
+                "NEWSDESK_REFRESH_TTL",
+                "must be longer than NEWSDESK_ACCESS_TTL",
+            ));
         }
 
         let admin_email = get("NEWSDESK_ADMIN_EMAIL");
@@ -149,19 +163,47 @@ impl Config {
         let cors_origins = if origins == "*" {
             None
         } else {
-            let list: Vec<String> =
-                origins.split(',').map(|o| o.trim().trim_end_matches('/').to_string()).filter(|o| !o.is_empty()).collect();
-            if let Some(o) = list.iter().find(|o| !(o.starts_with("http://") || o.starts_with("https://"))) {
-                return Err(bad(var, format!("'{o}' is not an origin such as https://example.com")));
+            let list: Vec<String> = origins
+                .split(',')
+                .map(|o| o.trim().trim_end_matches('/').to_string())
+                .filter(|o| !o.is_empty())
+                .collect();
+            if let Some(o) = list
+                .iter()
+                .find(|o| !(o.starts_with("http://") || o.starts_with("https://")))
+            {
+                return Err(bad(
+                    var,
+                    format!("'{o}' is not an origin such as https://example.com"),
+                ));
             }
             Some(list)
         };
 
-        let view_flush_ms = number::<u64>(&or_default("NEWSDESK_VIEW_FLUSH_MS"), "NEWSDESK_VIEW_FLUSH_MS", 10, 3_600_000)?;
-        let cache_max_age = number::<u32>(&or_default("NEWSDESK_CACHE_MAX_AGE"), "NEWSDESK_CACHE_MAX_AGE", 0, 31_536_000)?;
-        let db_pool_size = number::<u32>(&or_default("NEWSDESK_DB_POOL_SIZE"), "NEWSDESK_DB_POOL_SIZE", 1, 512)?;
-        let max_body_bytes =
-            number::<usize>(&or_default("NEWSDESK_MAX_BODY_BYTES"), "NEWSDESK_MAX_BODY_BYTES", 1024, 64 << 20)?;
+        let view_flush_ms = number::<u64>(
+            &or_default("NEWSDESK_VIEW_FLUSH_MS"),
+            "NEWSDESK_VIEW_FLUSH_MS",
+            10,
+            3_600_000,
+        )?;
+        let cache_max_age = number::<u32>(
+            &or_default("NEWSDESK_CACHE_MAX_AGE"),
+            "NEWSDESK_CACHE_MAX_AGE",
+            0,
+            31_536_000,
+        )?;
+        let db_pool_size = number::<u32>(
+            &or_default("NEWSDESK_DB_POOL_SIZE"),
+            "NEWSDESK_DB_POOL_SIZE",
+            1,
+            512,
+        )?;
+        let max_body_bytes = number::<usize>(
+            &or_default("NEWSDESK_MAX_BODY_BYTES"),
+            "NEWSDESK_MAX_BODY_BYTES",
+            1024,
+            64 << 20,
+        )?;
         let workers = match get("NEWSDESK_WORKERS") {
             Some(w) => Some(number::<usize>(&w, "NEWSDESK_WORKERS", 1, 1024)?),
             None => None,
@@ -175,7 +217,10 @@ impl Config {
         };
         let log = or_default("NEWSDESK_LOG");
         if tracing_subscriber::EnvFilter::try_new(&log).is_err() {
-            return Err(bad("NEWSDESK_LOG", "is not a valid log filter (e.g. info or newsdesk=debug)"));
+            return Err(bad(
+                "NEWSDESK_LOG",
+                "is not a valid log filter (e.g. info or newsdesk=debug)",
+            ));
         }
 
         let jwt_secret = jwt_secret(get("NEWSDESK_JWT_SECRET"), &database_url)?;
@@ -203,7 +248,8 @@ impl Config {
 }
 
 fn duration(value: &str, var: &'static str) -> Result<Duration, ConfigError> {
-    let d = humantime::parse_duration(value).map_err(|_| bad(var, "must be a duration such as 15m, 12h or 30d"))?;
+    let d = humantime::parse_duration(value)
+        .map_err(|_| bad(var, "must be a duration such as 15m, 12h or 30d"))?;
     if d < Duration::from_secs(1) {
         return Err(bad(var, "must be at least one second"));
     }
@@ -214,9 +260,14 @@ fn number<T>(value: &str, var: &'static str, min: T, max: T) -> Result<T, Config
 where
     T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
 {
-    let n: T = value.parse().map_err(|_| bad(var, format!("must be a whole number from {min} to {max}")))?;
+    let n: T = value
+        .parse()
+        .map_err(|_| bad(var, format!("must be a whole number from {min} to {max}")))?;
     if n < min || n > max {
-        return Err(bad(var, format!("must be a whole number from {min} to {max}")));
+        return Err(bad(
+            var,
+            format!("must be a whole number from {min} to {max}"),
+        ));
     }
     Ok(n)
 }
@@ -235,7 +286,10 @@ fn jwt_secret(configured: Option<String>, db: &DatabaseUrl) -> Result<Vec<u8>, C
         return Ok(random_secret().into_bytes());
     }
     let Some(dir) = db.sqlite_dir() else {
-        return Err(bad(var, "is required with PostgreSQL (at least 32 bytes, the same on every instance)"));
+        return Err(bad(
+            var,
+            "is required with PostgreSQL (at least 32 bytes, the same on every instance)",
+        ));
     };
     load_or_create_secret(&dir.join(SECRET_FILE)).map_err(|e| bad(var, format!("not set, and {e}")))
 }
@@ -255,7 +309,8 @@ fn load_or_create_secret(path: &Path) -> Result<Vec<u8>, String> {
         return Err(format!("{} holds fewer than 32 bytes", path.display()));
     }
     if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        std::fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
     }
     let secret = random_secret();
     write_private(path, &secret).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
@@ -266,7 +321,11 @@ fn load_or_create_secret(path: &Path) -> Result<Vec<u8>, String> {
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
     f.write_all(contents.as_bytes())
 }
 
@@ -280,8 +339,10 @@ mod tests {
     use super::*;
 
     fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let mut map: HashMap<String, String> =
-            [("NEWSDESK_DATABASE_URL", "sqlite::memory:")].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let mut map: HashMap<String, String> = [("NEWSDESK_DATABASE_URL", "sqlite::memory:")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         for (k, v) in pairs {
             map.insert(k.to_string(), v.to_string());
         }
@@ -332,7 +393,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join(SECRET_FILE)).unwrap().permissions().mode();
+            let mode = std::fs::metadata(dir.path().join(SECRET_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
     }

@@ -6,6 +6,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod metrics;
 pub mod openapi;
 pub mod ops;
 pub mod slug;

@@ -17,7 +17,11 @@ pub fn slugify(text: &str) -> Option<String> {
 pub fn is_valid(slug: &str) -> bool {
     !slug.is_empty()
         && slug.len() <= MAX_LEN
-        && slug.split('-').all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        && slug.split('-').all(|w| {
+            !w.is_empty()
+                && w.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
 }
 
 /// The first of `base`, `base-2`, `base-3`, ... not in `taken`.
@@ -42,8 +46,14 @@ mod tests {
 
     #[test]
     fn slugs_are_ascii_and_unique() {
-        assert_eq!(slugify("Fighting for Freedom: U.S. & South Korea").as_deref(), Some("fighting-for-freedom-u-s-south-korea"));
-        assert_eq!(slugify("Ürümqi Öl Straße").as_deref(), Some("urumqi-ol-strasse"));
+        assert_eq!(
+            slugify("Fighting for Freedom: U.S. & South Korea").as_deref(),
+            Some("fighting-for-freedom-u-s-south-korea")
+        );
+        assert_eq!(
+            slugify("Ürümqi Öl Straße").as_deref(),
+            Some("urumqi-ol-strasse")
+        );
         assert_eq!(slugify("北京").as_deref(), Some("bei-jing"));
         assert_eq!(slugify("!!!"), None);
         assert_eq!(first_free("a", &["a".into(), "a-2".into()]), "a-3");

@@ -11,7 +11,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::middleware::{Next, from_fn};
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, HttpResponse, HttpServer, web};
 use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, UtoipaApp, scope};
 use utoipa_swagger_ui::SwaggerUi;
@@ -40,7 +40,8 @@ where
 
 /// The OpenAPI document exactly as the server serves it.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, doc) = routes(App::new().into_utoipa_app().openapi(ApiDoc::openapi())).split_for_parts();
+    let (_, doc) =
+        routes(App::new().into_utoipa_app().openapi(ApiDoc::openapi())).split_for_parts();
     doc
 }
 
@@ -59,18 +60,25 @@ pub struct Application {
 impl Application {
     /// Prepares the database and binds `config.bind` (port 0 picks a free one).
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let listener =
-            TcpListener::bind(config.bind).map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.bind))?;
+        let listener = TcpListener::bind(config.bind)
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.bind))?;
         Self::build_with_listener(config, listener).await
     }
 
-    pub async fn build_with_listener(config: Config, listener: TcpListener) -> anyhow::Result<Self> {
+    pub async fn build_with_listener(
+        config: Config,
+        listener: TcpListener,
+    ) -> anyhow::Result<Self> {
         let config = Arc::new(config);
         let db = prepare_database(&config).await?;
         let state = web::Data::new(AppState::new(db, config.clone()));
         let port = listener.local_addr()?.port();
         let server = serve(state.clone(), listener)?;
-        Ok(Self { port, server, state })
+        Ok(Self {
+            port,
+            server,
+            state,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -118,10 +126,18 @@ fn bootstrap_admin(db: &Db, config: &Config) -> anyhow::Result<()> {
     if let Err(m) = crate::auth::password::check_strength(password) {
         v.add("NEWSDESK_ADMIN_PASSWORD", m);
     }
-    v.finish().map_err(|e| anyhow::anyhow!("{}", e.problem().detail))?;
+    v.finish()
+        .map_err(|e| anyhow::anyhow!("{}", e.problem().detail))?;
     let password_hash = crate::auth::password::hash(password)?;
     let name = email.split('@').next().unwrap_or("admin").to_string();
-    let input = AccountInput { email: email.clone(), name, role: Role::Admin.as_str().into(), bio: None, avatar_url: None, password_hash };
+    let input = AccountInput {
+        email: email.clone(),
+        name,
+        role: Role::Admin.as_str().into(),
+        bio: None,
+        avatar_url: None,
+        password_hash,
+    };
     users::create_account(&mut conn, input)?;
     tracing::info!(%email, "created the first admin from NEWSDESK_ADMIN_EMAIL");
     Ok(())
@@ -130,8 +146,20 @@ fn bootstrap_admin(db: &Db, config: &Config) -> anyhow::Result<()> {
 fn cors(config: &Config) -> Cors {
     let cors = Cors::default()
         .allowed_methods(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
-        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::IF_MATCH, header::IF_NONE_MATCH, header::ACCEPT])
-        .expose_headers([header::ETAG, header::LINK, header::LOCATION, header::RETRY_AFTER, header::HeaderName::from_static("x-total-count")])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            header::ACCEPT,
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LINK,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            header::HeaderName::from_static("x-total-count"),
+        ])
         .max_age(86400);
     match &config.cors_origins {
         None => cors.send_wildcard().allow_any_origin(),
@@ -140,20 +168,48 @@ fn cors(config: &Config) -> Cors {
 }
 
 /// One line per request: method, route, status, latency.
-async fn access_log(req: ServiceRequest, next: Next<impl MessageBody>) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+async fn access_log(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let start = Instant::now();
     let method = req.method().clone();
     let path = req.path().to_owned();
     let res = next.call(req).await?;
+    let elapsed = start.elapsed();
+    if let Some(state) = res.request().app_data::<web::Data<AppState>>() {
+        // The route pattern, not the path, so ids do not explode the label set.
+        let route = res
+            .request()
+            .match_pattern()
+            .unwrap_or_else(|| "unmatched".into());
+        let status = res.status().as_u16().to_string();
+        state
+            .metrics
+            .requests
+            .with_label_values(&[method.as_str(), &route, &status])
+            .inc();
+        state
+            .metrics
+            .latency
+            .with_label_values(&[method.as_str(), &route])
+            .observe(elapsed.as_secs_f64());
+    }
     tracing::info!(
         target: "newsdesk::http",
         %method,
         path,
         status = res.status().as_u16(),
-        micros = start.elapsed().as_micros() as u64,
+        micros = elapsed.as_micros() as u64,
         "request"
     );
     Ok(res)
+}
+
+async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header((header::LOCATION, "/docs/"))
+        .finish()
 }
 
 fn serve(state: web::Data<AppState>, listener: TcpListener) -> anyhow::Result<Server> {
@@ -161,14 +217,15 @@ fn serve(state: web::Data<AppState>, listener: TcpListener) -> anyhow::Result<Se
     let table = web::Data::new(RouteTable::from_openapi(&openapi()));
     let public_cache = web::Data::new(PublicCacheControl::new(config.cache_max_age));
     let limit = config.max_body_bytes;
-    let workers = config.workers.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let workers = config
+        .workers
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     let server = HttpServer::new(move || {
         let (app, doc) = routes(
             App::new()
                 .app_data(state.clone())
                 .app_data(table.clone())
                 .app_data(public_cache.clone())
-                .app_data(errors::json_config(limit))
                 .app_data(errors::path_config())
                 .app_data(errors::query_config())
                 .app_data(errors::payload_config(limit))
@@ -177,6 +234,7 @@ fn serve(state: web::Data<AppState>, listener: TcpListener) -> anyhow::Result<Se
         )
         .split_for_parts();
         app.service(SwaggerUi::new("/docs/{_:.*}").url("/api/openapi.json", doc))
+            .route("/docs", web::get().to(docs_redirect))
             .default_service(web::to(errors::fallback))
             .wrap(from_fn(caching::middleware))
             .wrap(from_fn(access_log))

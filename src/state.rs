@@ -6,16 +6,23 @@ use std::sync::Arc;
 use crate::auth::JwtKeys;
 use crate::config::Config;
 use crate::db::Db;
+use crate::metrics::Metrics;
 
 pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
     pub jwt: JwtKeys,
+    pub metrics: Metrics,
 }
 
 impl AppState {
     pub fn new(db: Db, config: Arc<Config>) -> Self {
         let jwt = JwtKeys::new(&config.jwt_secret, config.access_ttl);
-        Self { db, config, jwt }
+        Self {
+            db,
+            config,
+            jwt,
+            metrics: Metrics::new(),
+        }
     }
 }

@@ -16,12 +16,15 @@ pub fn to_api(t: NaiveDateTime) -> DateTime<Utc> {
 
 /// Parses an RFC 3339 timestamp from a client, normalised to stored form.
 pub fn parse_rfc3339(value: &str) -> Option<NaiveDateTime> {
-    DateTime::parse_from_rfc3339(value.trim()).ok().map(|t| t.naive_utc().trunc_subsecs(0))
+    DateTime::parse_from_rfc3339(value.trim())
+        .ok()
+        .map(|t| t.naive_utc().trunc_subsecs(0))
 }
 
 /// The cursor form of a timestamp.
 pub fn cursor_key(t: NaiveDateTime) -> String {
-    t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    t.and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// Serde for `DateTime<Utc>` fields that accept only RFC 3339 input.
@@ -34,7 +37,11 @@ pub mod rfc3339_option {
         raw.map(|s| {
             DateTime::parse_from_rfc3339(&s)
                 .map(|t| t.with_timezone(&Utc))
-                .map_err(|_| serde::de::Error::custom("must be an RFC 3339 timestamp such as 2024-05-15T09:30:00Z"))
+                .map_err(|_| {
+                    serde::de::Error::custom(
+                        "must be an RFC 3339 timestamp such as 2024-05-15T09:30:00Z",
+                    )
+                })
         })
         .transpose()
     }

@@ -24,7 +24,14 @@ impl Validator {
         let trimmed = value.trim();
         let n = trimmed.chars().count();
         if n < min {
-            self.add(field, if min <= 1 { "must not be empty".to_string() } else { format!("must be at least {min} characters") });
+            self.add(
+                field,
+                if min <= 1 {
+                    "must not be empty".to_string()
+                } else {
+                    format!("must be at least {min} characters")
+                },
+            );
         } else if n > max {
             self.add(field, format!("must be at most {max} characters"));
         }
@@ -64,7 +71,11 @@ impl Validator {
     }
 
     pub fn finish(self) -> Result<(), ApiError> {
-        if self.errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(self.errors)) }
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Validation(self.errors))
+        }
     }
 }
 

@@ -25,7 +25,9 @@ impl AuthUser {
         if self.role >= role {
             Ok(())
         } else {
-            Err(ApiError::forbidden(format!("this needs the {role} role or higher")))
+            Err(ApiError::forbidden(format!(
+                "this needs the {role} role or higher"
+            )))
         }
     }
 
@@ -39,8 +41,13 @@ fn authenticate(req: &HttpRequest) -> Result<Option<AuthUser>, ApiError> {
         return Ok(None);
     };
     let unauthorized = |m: &str| ApiError::Unauthorized(m.to_string());
-    let value = value.to_str().map_err(|_| unauthorized("malformed Authorization header"))?;
-    let (scheme, token) = value.trim().split_once(' ').ok_or_else(|| unauthorized("expected 'Bearer <token>'"))?;
+    let value = value
+        .to_str()
+        .map_err(|_| unauthorized("malformed Authorization header"))?;
+    let (scheme, token) = value
+        .trim()
+        .split_once(' ')
+        .ok_or_else(|| unauthorized("expected 'Bearer <token>'"))?;
     if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
         return Err(unauthorized("expected 'Bearer <token>'"));
     }
@@ -48,11 +55,19 @@ fn authenticate(req: &HttpRequest) -> Result<Option<AuthUser>, ApiError> {
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("AppState missing")))?;
     let claims = state.jwt.verify(token.trim()).map_err(|e| match e.kind() {
-        jsonwebtoken::errors::ErrorKind::ExpiredSignature => unauthorized("the access token has expired"),
+        jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
+            unauthorized("the access token has expired")
+        }
         _ => unauthorized("the access token is invalid"),
     })?;
-    let id = claims.sub.parse::<i64>().map_err(|_| unauthorized("the access token is invalid"))?;
-    Ok(Some(AuthUser { id, role: claims.role }))
+    let id = claims
+        .sub
+        .parse::<i64>()
+        .map_err(|_| unauthorized("the access token is invalid"))?;
+    Ok(Some(AuthUser {
+        id,
+        role: claims.role,
+    }))
 }
 
 impl FromRequest for AuthUser {
@@ -60,7 +75,10 @@ impl FromRequest for AuthUser {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(req).and_then(|u| u.ok_or_else(|| ApiError::Unauthorized("sign in first".into()))))
+        ready(
+            authenticate(req)
+                .and_then(|u| u.ok_or_else(|| ApiError::Unauthorized("sign in first".into()))),
+        )
     }
 }
 

@@ -39,7 +39,12 @@ impl JwtKeys {
 
     pub fn issue(&self, user_id: i64, role: Role) -> Result<String, jsonwebtoken::errors::Error> {
         let iat = chrono::Utc::now().timestamp();
-        let claims = Claims { sub: user_id.to_string(), role, iat, exp: iat + self.access_ttl.as_secs() as i64 };
+        let claims = Claims {
+            sub: user_id.to_string(),
+            role,
+            iat,
+            exp: iat + self.access_ttl.as_secs() as i64,
+        };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
     }
 

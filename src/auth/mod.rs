@@ -17,7 +17,9 @@ pub use jwt::JwtKeys;
 
 /// A user's role. Each includes the rights of those before it, so roles
 /// compare: `Role::Editor >= Role::Author`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Reader,

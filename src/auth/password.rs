@@ -4,7 +4,9 @@
 
 use std::sync::LazyLock;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
+use argon2::password_hash::{
+    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
+};
 use argon2::{Algorithm, Argon2, Params, Version};
 
 pub const MIN_LENGTH: usize = 10;
@@ -24,7 +26,9 @@ pub fn hash(password: &str) -> anyhow::Result<String> {
 
 pub fn verify(password: &str, stored: &str) -> bool {
     match PasswordHash::new(stored) {
-        Ok(parsed) => argon2().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Ok(parsed) => argon2()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
         Err(_) => false,
     }
 }

@@ -9,6 +9,7 @@ use super::dto::{Login, RefreshRequest, Register, TokenResponse};
 use super::tokens::{self, Rotation};
 use super::{AuthUser, Role, password};
 use crate::error::{ApiError, Problem};
+use crate::http::Json;
 use crate::state::AppState;
 use crate::users::dto::User;
 use crate::users::queries::{self as users, AccountInput, UserRow};
@@ -16,10 +17,18 @@ use crate::users::routes::{hash_password, validate_account};
 use crate::validate::Validator;
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(register).service(login).service(refresh).service(logout).service(me);
+    cfg.service(register)
+        .service(login)
+        .service(refresh)
+        .service(logout)
+        .service(me);
 }
 
-fn token_response(state: &AppState, row: UserRow, refresh_token: String) -> Result<TokenResponse, ApiError> {
+fn token_response(
+    state: &AppState,
+    row: UserRow,
+    refresh_token: String,
+) -> Result<TokenResponse, ApiError> {
     let role = Role::parse(&row.role).unwrap_or(Role::Reader);
     let access_token = state.jwt.issue(row.id, role).map_err(ApiError::internal)?;
     Ok(TokenResponse {
@@ -49,17 +58,31 @@ fn token_response(state: &AppState, row: UserRow, refresh_token: String) -> Resu
     )
 )]
 #[post("/auth/register")]
-async fn register(state: web::Data<AppState>, body: web::Json<Register>) -> Result<HttpResponse, ApiError> {
+async fn register(
+    state: web::Data<AppState>,
+    body: Json<Register>,
+) -> Result<HttpResponse, ApiError> {
     if !state.config.registration_open {
         return Err(ApiError::forbidden("registration is closed"));
     }
     let body = body.into_inner();
     let mut v = Validator::new();
-    let (email, name, _, _) = validate_account(&mut v, &body.email, &body.password, &body.name, None, None);
+    let (email, name, _, _) =
+        validate_account(&mut v, &body.email, &body.password, &body.name, None, None);
     v.finish()?;
     let password_hash = hash_password(body.password).await?;
-    let input = AccountInput { email, name, role: Role::Reader.as_str().into(), bio: None, avatar_url: None, password_hash };
-    let row = state.db.write(move |conn| Ok(users::create_account(conn, input)?)).await?;
+    let input = AccountInput {
+        email,
+        name,
+        role: Role::Reader.as_str().into(),
+        bio: None,
+        avatar_url: None,
+        password_hash,
+    };
+    let row = state
+        .db
+        .write(move |conn| Ok(users::create_account(conn, input)?))
+        .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/users/{}", row.id)))
         .json(User::from(row)))
@@ -79,10 +102,13 @@ async fn register(state: web::Data<AppState>, body: web::Json<Register>) -> Resu
     )
 )]
 #[post("/auth/login")]
-async fn login(state: web::Data<AppState>, body: web::Json<Login>) -> Result<HttpResponse, ApiError> {
+async fn login(state: web::Data<AppState>, body: Json<Login>) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let email = body.email.trim().to_lowercase();
-    let found = state.db.read(move |conn| Ok(users::find_by_email(conn, &email)?)).await?;
+    let found = state
+        .db
+        .read(move |conn| Ok(users::find_by_email(conn, &email)?))
+        .await?;
     let password = body.password;
     let verified = web::block(move || match found {
         Some(row) if password::verify(&password, &row.password_hash) => Some(row),
@@ -96,7 +122,10 @@ async fn login(state: web::Data<AppState>, body: web::Json<Login>) -> Result<Htt
     .map_err(ApiError::internal)?;
     let row = verified.ok_or_else(|| ApiError::Unauthorized("wrong email or password".into()))?;
     let (user_id, ttl) = (row.id, state.config.refresh_ttl);
-    let refresh_token = state.db.write(move |conn| Ok(tokens::issue(conn, user_id, None, ttl)?)).await?;
+    let refresh_token = state
+        .db
+        .write(move |conn| Ok(tokens::issue(conn, user_id, None, ttl)?))
+        .await?;
     Ok(HttpResponse::Ok().json(token_response(&state, row, refresh_token)?))
 }
 
@@ -115,7 +144,10 @@ async fn login(state: web::Data<AppState>, body: web::Json<Login>) -> Result<Htt
     )
 )]
 #[post("/auth/refresh")]
-async fn refresh(state: web::Data<AppState>, body: web::Json<RefreshRequest>) -> Result<HttpResponse, ApiError> {
+async fn refresh(
+    state: web::Data<AppState>,
+    body: Json<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
     let presented = body.into_inner().refresh_token;
     let ttl = state.config.refresh_ttl;
     let outcome = state
@@ -127,7 +159,8 @@ async fn refresh(state: web::Data<AppState>, body: web::Json<RefreshRequest>) ->
             })
         })
         .await?;
-    let (row, token) = outcome.ok_or_else(|| ApiError::Unauthorized("the refresh token is not valid".into()))?;
+    let (row, token) =
+        outcome.ok_or_else(|| ApiError::Unauthorized("the refresh token is not valid".into()))?;
     Ok(HttpResponse::Ok().json(token_response(&state, row, token)?))
 }
 
@@ -146,11 +179,19 @@ async fn refresh(state: web::Data<AppState>, body: web::Json<RefreshRequest>) ->
     )
 )]
 #[post("/auth/logout")]
-async fn logout(state: web::Data<AppState>, body: web::Json<RefreshRequest>) -> Result<HttpResponse, ApiError> {
+async fn logout(
+    state: web::Data<AppState>,
+    body: Json<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
     let presented = body.into_inner().refresh_token;
-    let known = state.db.write(move |conn| Ok(tokens::revoke(conn, &presented)?)).await?;
+    let known = state
+        .db
+        .write(move |conn| Ok(tokens::revoke(conn, &presented)?))
+        .await?;
     if !known {
-        return Err(ApiError::Unauthorized("the refresh token is not valid".into()));
+        return Err(ApiError::Unauthorized(
+            "the refresh token is not valid".into(),
+        ));
     }
     Ok(HttpResponse::NoContent().finish())
 }
@@ -170,7 +211,9 @@ async fn me(state: web::Data<AppState>, user: AuthUser) -> Result<HttpResponse, 
     let row = state
         .db
         .read(move |conn| match users::find(conn, id) {
-            Err(diesel::result::Error::NotFound) => Err(ApiError::Unauthorized("the account no longer exists".into())),
+            Err(diesel::result::Error::NotFound) => Err(ApiError::Unauthorized(
+                "the account no longer exists".into(),
+            )),
             other => Ok(other?),
         })
         .await?;

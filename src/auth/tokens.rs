@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use base64::Engine;
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -25,7 +26,12 @@ pub fn hash(token: &str) -> String {
 }
 
 /// Stores a new token for the user (in `family`, or a new one) and returns it.
-pub fn issue(conn: &mut DbConnection, user_id: i64, family: Option<String>, ttl: Duration) -> QueryResult<String> {
+pub fn issue(
+    conn: &mut DbConnection,
+    user_id: i64,
+    family: Option<String>,
+    ttl: Duration,
+) -> QueryResult<String> {
     let token = random_token();
     let now = crate::time::now();
     let expires_at = now + chrono::Duration::seconds(ttl.as_secs() as i64);
@@ -41,6 +47,15 @@ pub fn issue(conn: &mut DbConnection, user_id: i64, family: Option<String>, ttl:
     Ok(token)
 }
 
+type TokenRow = (
+    i64,
+    i64,
+    String,
+    NaiveDateTime,
+    Option<NaiveDateTime>,
+    Option<NaiveDateTime>,
+);
+
 pub enum Rotation {
     /// The token was current: here is its successor.
     Rotated { user_id: i64, token: String },
@@ -52,19 +67,18 @@ pub enum Rotation {
 
 /// Exchanges a current token for a new one in the same family.
 pub fn rotate(conn: &mut DbConnection, presented: &str, ttl: Duration) -> QueryResult<Rotation> {
-    let row: Option<(i64, i64, String, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>, Option<chrono::NaiveDateTime>)> =
-        refresh_tokens::table
-            .filter(refresh_tokens::token_hash.eq(hash(presented)))
-            .select((
-                refresh_tokens::id,
-                refresh_tokens::user_id,
-                refresh_tokens::family_id,
-                refresh_tokens::expires_at,
-                refresh_tokens::rotated_at,
-                refresh_tokens::revoked_at,
-            ))
-            .first(conn)
-            .optional()?;
+    let row: Option<TokenRow> = refresh_tokens::table
+        .filter(refresh_tokens::token_hash.eq(hash(presented)))
+        .select((
+            refresh_tokens::id,
+            refresh_tokens::user_id,
+            refresh_tokens::family_id,
+            refresh_tokens::expires_at,
+            refresh_tokens::rotated_at,
+            refresh_tokens::revoked_at,
+        ))
+        .first(conn)
+        .optional()?;
     let Some((id, user_id, family, expires_at, rotated_at, revoked_at)) = row else {
         return Ok(Rotation::Invalid);
     };
@@ -77,9 +91,13 @@ pub fn rotate(conn: &mut DbConnection, presented: &str, ttl: Duration) -> QueryR
         return Ok(Rotation::Reused);
     }
     // Only the first of two concurrent refreshes wins the rotation.
-    let claimed = diesel::update(refresh_tokens::table.find(id).filter(refresh_tokens::rotated_at.is_null()))
-        .set(refresh_tokens::rotated_at.eq(now))
-        .execute(conn)?;
+    let claimed = diesel::update(
+        refresh_tokens::table
+            .find(id)
+            .filter(refresh_tokens::rotated_at.is_null()),
+    )
+    .set(refresh_tokens::rotated_at.eq(now))
+    .execute(conn)?;
     if claimed == 0 {
         revoke_family(conn, &family)?;
         return Ok(Rotation::Reused);
@@ -89,9 +107,13 @@ pub fn rotate(conn: &mut DbConnection, presented: &str, ttl: Duration) -> QueryR
 }
 
 fn revoke_family(conn: &mut DbConnection, family: &str) -> QueryResult<usize> {
-    diesel::update(refresh_tokens::table.filter(refresh_tokens::family_id.eq(family)).filter(refresh_tokens::revoked_at.is_null()))
-        .set(refresh_tokens::revoked_at.eq(crate::time::now()))
-        .execute(conn)
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::family_id.eq(family))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(crate::time::now()))
+    .execute(conn)
 }
 
 /// Revokes the family of the presented token; `false` if it is unknown.
@@ -109,7 +131,11 @@ pub fn revoke(conn: &mut DbConnection, presented: &str) -> QueryResult<bool> {
 
 /// Signs a user out everywhere (role or password change).
 pub fn revoke_user(conn: &mut DbConnection, user_id: i64) -> QueryResult<usize> {
-    diesel::update(refresh_tokens::table.filter(refresh_tokens::user_id.eq(user_id)).filter(refresh_tokens::revoked_at.is_null()))
-        .set(refresh_tokens::revoked_at.eq(crate::time::now()))
-        .execute(conn)
+    diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::user_id.eq(user_id))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(crate::time::now()))
+    .execute(conn)
 }

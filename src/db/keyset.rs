@@ -10,7 +10,11 @@ macro_rules! order_and_seek {
     ($query:expr, $col:expr, $id:expr, $desc:expr, $seek:expr) => {{
         use diesel::prelude::*;
         let q = $query;
-        let q = if $desc { q.order(($col.desc(), $id.desc())) } else { q.order(($col.asc(), $id.asc())) };
+        let q = if $desc {
+            q.order(($col.desc(), $id.desc()))
+        } else {
+            q.order(($col.asc(), $id.asc()))
+        };
         match $seek {
             Some((key, last_id)) => {
                 if $desc {

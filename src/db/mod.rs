@@ -11,11 +11,11 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use diesel::Connection;
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::r2d2::{self, ConnectionManager, CustomizeConnection, PooledConnection};
 use diesel::sqlite::SqliteConnection;
-use diesel::Connection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::error::ApiError;
@@ -53,16 +53,30 @@ impl DatabaseUrl {
     pub fn parse(url: &str) -> Result<Self, String> {
         let url = url.trim();
         if url == "sqlite::memory:" || url == "sqlite://:memory:" {
-            return Ok(Self { backend: Backend::Sqlite, target: ":memory:".into() });
+            return Ok(Self {
+                backend: Backend::Sqlite,
+                target: ":memory:".into(),
+            });
         }
-        if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
             if path.is_empty() {
-                return Err("sqlite URL has no file path (use sqlite://PATH or sqlite::memory:)".into());
+                return Err(
+                    "sqlite URL has no file path (use sqlite://PATH or sqlite::memory:)".into(),
+                );
             }
-            return Ok(Self { backend: Backend::Sqlite, target: path.into() });
+            return Ok(Self {
+                backend: Backend::Sqlite,
+                target: path.into(),
+            });
         }
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            return Ok(Self { backend: Backend::Postgres, target: url.into() });
+            return Ok(Self {
+                backend: Backend::Postgres,
+                target: url.into(),
+            });
         }
         Err("must start with sqlite://, sqlite::memory: or postgres://".into())
     }
@@ -133,7 +147,11 @@ impl Db {
             .connection_customizer(Box::new(SqlitePragmas))
             .build(manager)
             .map_err(|e| anyhow::anyhow!("cannot connect to the database: {e}"))?;
-        Ok(Self { pool, backend: url.backend, write_lock: Arc::new(Mutex::new(())) })
+        Ok(Self {
+            pool,
+            backend: url.backend,
+            write_lock: Arc::new(Mutex::new(())),
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -147,7 +165,9 @@ impl Db {
     /// A pooled connection, for synchronous callers (CLI, background tasks
     /// already on a blocking thread).
     pub fn conn(&self) -> Result<PooledConn, ApiError> {
-        self.pool.get().map_err(|e| ApiError::internal(anyhow::anyhow!("pool: {e}")))
+        self.pool
+            .get()
+            .map_err(|e| ApiError::internal(anyhow::anyhow!("pool: {e}")))
     }
 
     /// Applies pending migrations for this backend.

@@ -31,18 +31,26 @@ pub fn etag_for(body: &[u8]) -> String {
 pub fn none_match(headers: &HeaderMap, etag: &str) -> bool {
     let strip = |t: &str| t.trim().trim_start_matches("W/").to_string();
     let ours = strip(etag);
-    headers.get_all(header::IF_NONE_MATCH).filter_map(|v| v.to_str().ok()).any(|v| {
-        v.split(',').any(|t| {
-            let t = t.trim();
-            t == "*" || strip(t) == ours
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| {
+            v.split(',').any(|t| {
+                let t = t.trim();
+                t == "*" || strip(t) == ours
+            })
         })
-    })
 }
 
-pub async fn middleware(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, Error> {
+pub async fn middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
     let is_read = matches!(*req.method(), Method::GET | Method::HEAD);
     let authenticated = req.headers().contains_key(header::AUTHORIZATION);
-    let public = req.app_data::<web::Data<PublicCacheControl>>().map(|c| c.0.clone());
+    let public = req
+        .app_data::<web::Data<PublicCacheControl>>()
+        .map(|c| c.0.clone());
     let request_headers = req.headers().clone();
 
     let mut res = next.call(req).await?;
@@ -59,28 +67,41 @@ pub async fn middleware(req: ServiceRequest, next: Next<impl MessageBody + 'stat
         }
     }
     if !authenticated && is_read && res.status().is_success() {
-        res.headers_mut().append(header::VARY, HeaderValue::from_static("Authorization"));
+        res.headers_mut()
+            .append(header::VARY, HeaderValue::from_static("Authorization"));
     }
     if !is_read || res.status() != StatusCode::OK {
         return Ok(res.map_into_boxed_body());
     }
 
-    let handler_etag = res.headers().get(header::ETAG).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let handler_etag = res
+        .headers()
+        .get(header::ETAG)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     if let Some(tag) = handler_etag {
         // The handler chose the validator; the body need not be read.
         if none_match(&request_headers, &tag) {
             let (http_req, response) = res.into_parts();
-            return Ok(ServiceResponse::new(http_req, not_modified(response.headers(), &tag)));
+            return Ok(ServiceResponse::new(
+                http_req,
+                not_modified(response.headers(), &tag),
+            ));
         }
         return Ok(res.map_into_boxed_body());
     }
 
     let (http_req, response) = res.into_parts();
     let (head, body) = response.into_parts();
-    let bytes = to_bytes(body).await.map_err(|e| actix_web::error::ErrorInternalServerError(e.into()))?;
+    let bytes = to_bytes(body)
+        .await
+        .map_err(|e| actix_web::error::ErrorInternalServerError(e.into()))?;
     let etag = etag_for(&bytes);
     if none_match(&request_headers, &etag) {
-        return Ok(ServiceResponse::new(http_req, not_modified(head.headers(), &etag)));
+        return Ok(ServiceResponse::new(
+            http_req,
+            not_modified(head.headers(), &etag),
+        ));
     }
     let mut response = head.set_body(BoxBody::new(bytes));
     if let Ok(value) = HeaderValue::from_str(&etag) {

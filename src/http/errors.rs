@@ -1,17 +1,13 @@
-//! actix-web's own errors (JSON body, path, query, payload) rewritten as the
+//! actix-web's own errors (path, query, payload) rewritten as the
 //! same problem+json every handler answers with, plus the fallback service
 //! that tells an unknown route (404) from a wrong method (405).
 
-use actix_web::error::{JsonPayloadError, PathError, PayloadError, QueryPayloadError};
+use actix_router::ResourceDef;
+use actix_web::error::{PathError, QueryPayloadError};
 use actix_web::http::Method;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
-use actix_router::ResourceDef;
 
 use crate::error::ApiError;
-
-pub fn json_config(limit: usize) -> web::JsonConfig {
-    web::JsonConfig::default().limit(limit).error_handler(|err, _req| json_error(err).into())
-}
 
 pub fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|err: PathError, _req| {
@@ -27,38 +23,6 @@ pub fn query_config() -> web::QueryConfig {
 
 pub fn payload_config(limit: usize) -> web::PayloadConfig {
     web::PayloadConfig::default().limit(limit)
-}
-
-fn json_error(err: JsonPayloadError) -> ApiError {
-    match err {
-        JsonPayloadError::OverflowKnownLength { length, limit } => {
-            ApiError::PayloadTooLarge(format!("body is {length} bytes; the limit is {limit}"))
-        }
-        JsonPayloadError::Overflow { limit } => ApiError::PayloadTooLarge(format!("body exceeds the limit of {limit} bytes")),
-        JsonPayloadError::ContentType => {
-            ApiError::UnsupportedMediaType("send the body as application/json".into())
-        }
-        JsonPayloadError::Deserialize(e) if e.is_data() => {
-            // Right syntax, wrong shape: a missing field or a wrong type.
-            ApiError::invalid(field_of(&e.to_string()), e.to_string())
-        }
-        JsonPayloadError::Deserialize(e) => ApiError::bad_request(format!("malformed JSON: {e}")),
-        JsonPayloadError::Payload(PayloadError::Overflow) => {
-            ApiError::PayloadTooLarge("body exceeds the size limit".into())
-        }
-        other => ApiError::bad_request(format!("could not read the body: {other}")),
-    }
-}
-
-/// serde names the field in its message (`missing field `title``); the
-/// problem's `errors[].field` should say it too.
-fn field_of(message: &str) -> String {
-    message
-        .split('`')
-        .nth(1)
-        .filter(|f| f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
-        .unwrap_or("body")
-        .to_string()
 }
 
 /// Every route pattern with its methods, to answer 405 with `Allow`.

@@ -28,7 +28,11 @@ pub struct Sort {
 impl Sort {
     /// Parses `field` or `-field` against the allowed list; `default` uses
     /// the same syntax and is taken when the parameter is absent.
-    pub fn parse(value: Option<&str>, allowed: &[&'static str], default: &str) -> Result<Sort, ApiError> {
+    pub fn parse(
+        value: Option<&str>,
+        allowed: &[&'static str],
+        default: &str,
+    ) -> Result<Sort, ApiError> {
         let raw = value.unwrap_or(default).trim();
         let (desc, name) = match raw.strip_prefix('-') {
             Some(rest) => (true, rest),
@@ -45,7 +49,11 @@ impl Sort {
 
     /// The parameter form (`-published_at`), as a cursor remembers it.
     pub fn as_param(&self) -> String {
-        if self.desc { format!("-{}", self.field) } else { self.field.to_string() }
+        if self.desc {
+            format!("-{}", self.field)
+        } else {
+            self.field.to_string()
+        }
     }
 }
 
@@ -72,7 +80,9 @@ impl Cursor {
 
     pub fn decode(raw: &str) -> Result<Cursor, ApiError> {
         let bad = || ApiError::bad_request("after is not a cursor this API issued");
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(raw.trim()).map_err(|_| bad())?;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(raw.trim())
+            .map_err(|_| bad())?;
         let cursor: Cursor = serde_json::from_slice(&bytes).map_err(|_| bad())?;
         if cursor.page < 1 || cursor.page >= MAX_PAGE {
             return Err(bad());
@@ -95,32 +105,52 @@ pub struct PageRequest {
 impl PageRequest {
     /// Validates the common list parameters. A cursor made for another sort
     /// order is rejected rather than silently misapplied.
-    pub fn new(page: Option<i64>, per_page: Option<i64>, after: Option<&str>, sort: Sort) -> Result<Self, ApiError> {
+    pub fn new(
+        page: Option<i64>,
+        per_page: Option<i64>,
+        after: Option<&str>,
+        sort: Sort,
+    ) -> Result<Self, ApiError> {
         let per_page = per_page.unwrap_or(DEFAULT_PER_PAGE);
         if !(1..=MAX_PER_PAGE).contains(&per_page) {
-            return Err(ApiError::bad_request(format!("per_page must be between 1 and {MAX_PER_PAGE}")));
+            return Err(ApiError::bad_request(format!(
+                "per_page must be between 1 and {MAX_PER_PAGE}"
+            )));
         }
         let page = page.unwrap_or(1);
         if !(1..=MAX_PAGE).contains(&page) {
-            return Err(ApiError::bad_request(format!("page must be between 1 and {MAX_PAGE}")));
+            return Err(ApiError::bad_request(format!(
+                "page must be between 1 and {MAX_PAGE}"
+            )));
         }
         let cursor = match after {
             Some(raw) => {
                 let cursor = Cursor::decode(raw)?;
                 if cursor.sort != sort.as_param() {
-                    return Err(ApiError::bad_request("after belongs to a different sort order"));
+                    return Err(ApiError::bad_request(
+                        "after belongs to a different sort order",
+                    ));
                 }
                 Some(cursor)
             }
             None => None,
         };
         let page = cursor.as_ref().map_or(page, |c| c.page + 1);
-        Ok(Self { page, per_page, sort, cursor })
+        Ok(Self {
+            page,
+            per_page,
+            sort,
+            cursor,
+        })
     }
 
     /// Rows to skip: none in cursor mode.
     pub fn offset(&self) -> i64 {
-        if self.cursor.is_some() { 0 } else { (self.page - 1) * self.per_page }
+        if self.cursor.is_some() {
+            0
+        } else {
+            (self.page - 1) * self.per_page
+        }
     }
 
     /// Rows to fetch: one more than a page, to learn whether another follows.
@@ -130,20 +160,43 @@ impl PageRequest {
 
     /// Trims the extra row and builds the page. `key_of` gives a row's sort
     /// key (as the cursor stores it) and id.
-    pub fn finish<T>(&self, mut rows: Vec<T>, total: i64, key_of: impl Fn(&T) -> (Option<String>, i64)) -> Page<T> {
+    pub fn finish<T>(
+        &self,
+        mut rows: Vec<T>,
+        total: i64,
+        key_of: impl Fn(&T) -> (Option<String>, i64),
+    ) -> Page<T> {
         let has_more = rows.len() as i64 > self.per_page;
         rows.truncate(self.per_page as usize);
         let next_cursor = match (has_more, rows.last()) {
             (true, Some(last)) => {
                 let (key, id) = key_of(last);
-                Some(Cursor { sort: self.sort.as_param(), key, id, page: self.page }.encode())
+                Some(
+                    Cursor {
+                        sort: self.sort.as_param(),
+                        key,
+                        id,
+                        page: self.page,
+                    }
+                    .encode(),
+                )
             }
             _ => None,
         };
-        let total_pages = if total == 0 { 0 } else { (total + self.per_page - 1) / self.per_page };
+        let total_pages = if total == 0 {
+            0
+        } else {
+            (total + self.per_page - 1) / self.per_page
+        };
         Page {
             data: rows,
-            meta: PageMeta { page: self.page, per_page: self.per_page, total, total_pages, next_cursor },
+            meta: PageMeta {
+                page: self.page,
+                per_page: self.per_page,
+                total,
+                total_pages,
+                next_cursor,
+            },
         }
     }
 }
@@ -162,7 +215,9 @@ pub struct PageMeta {
     #[schema(example = 7)]
     pub total_pages: i64,
     /// Pass as `after` to get the next page by keyset; null on the last page.
-    #[schema(example = "eyJzIjoiLXB1Ymxpc2hlZF9hdCIsImsiOiIyMDI0LTA1LTE2VDAxOjAwOjAwWiIsImkiOjQyLCJwIjoxfQ")]
+    #[schema(
+        example = "eyJzIjoiLXB1Ymxpc2hlZF9hdCIsImsiOiIyMDI0LTA1LTE2VDAxOjAwOjAwWiIsImkiOjQyLCJwIjoxfQ"
+    )]
     pub next_cursor: Option<String>,
 }
 
@@ -175,7 +230,10 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
-        Page { data: self.data.into_iter().map(f).collect(), meta: self.meta }
+        Page {
+            data: self.data.into_iter().map(f).collect(),
+            meta: self.meta,
+        }
     }
 }
 
@@ -227,15 +285,32 @@ mod tests {
     #[test]
     fn sort_parsing_is_strict() {
         let allowed = ["created_at", "name"];
-        assert_eq!(Sort::parse(None, &allowed, "-created_at").unwrap(), Sort { field: "created_at", desc: true });
-        assert_eq!(Sort::parse(Some("name"), &allowed, "-created_at").unwrap(), Sort { field: "name", desc: false });
+        assert_eq!(
+            Sort::parse(None, &allowed, "-created_at").unwrap(),
+            Sort {
+                field: "created_at",
+                desc: true
+            }
+        );
+        assert_eq!(
+            Sort::parse(Some("name"), &allowed, "-created_at").unwrap(),
+            Sort {
+                field: "name",
+                desc: false
+            }
+        );
         assert!(Sort::parse(Some("password_hash"), &allowed, "name").is_err());
         assert!(Sort::parse(Some(""), &allowed, "name").is_err());
     }
 
     #[test]
     fn cursor_round_trips_and_rejects_garbage() {
-        let c = Cursor { sort: "-created_at".into(), key: Some("2024-01-01T00:00:00Z".into()), id: 5, page: 3 };
+        let c = Cursor {
+            sort: "-created_at".into(),
+            key: Some("2024-01-01T00:00:00Z".into()),
+            id: 5,
+            page: 3,
+        };
         assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);
         assert!(Cursor::decode("not-a-cursor").is_err());
         assert!(Cursor::decode("").is_err());
@@ -243,13 +318,22 @@ mod tests {
 
     #[test]
     fn page_request_bounds() {
-        let s = Sort { field: "name", desc: false };
+        let s = Sort {
+            field: "name",
+            desc: false,
+        };
         assert!(PageRequest::new(Some(0), None, None, s).is_err());
         assert!(PageRequest::new(None, Some(101), None, s).is_err());
         assert!(PageRequest::new(None, Some(0), None, s).is_err());
         let p = PageRequest::new(Some(3), Some(10), None, s).unwrap();
         assert_eq!(p.offset(), 20);
-        let other = Cursor { sort: "-name".into(), key: None, id: 1, page: 1 }.encode();
+        let other = Cursor {
+            sort: "-name".into(),
+            key: None,
+            id: 1,
+            page: 1,
+        }
+        .encode();
         assert!(PageRequest::new(None, None, Some(&other), s).is_err());
     }
 }

@@ -2,8 +2,10 @@
 
 pub mod caching;
 pub mod errors;
+pub mod json;
 pub mod list;
 pub mod query;
 
+pub use json::Json;
 pub use list::{Page, PageMeta, PageRequest, Sort};
 pub use query::StrictQuery;

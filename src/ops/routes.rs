@@ -10,7 +10,7 @@ use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(healthz).service(readyz);
+    cfg.service(healthz).service(readyz).service(metrics);
 }
 
 #[derive(Serialize, ToSchema)]
@@ -25,7 +25,9 @@ pub struct Health {
 #[utoipa::path(tag = "operations", responses((status = 200, description = "Alive", body = Health)))]
 #[get("/healthz")]
 async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(Health { status: "ok" })
+    HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(Health { status: "ok" })
 }
 
 /// Readiness
@@ -43,15 +45,44 @@ async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let db = state.db.clone();
     let probe = web::block(move || {
         let mut conn = db.pool().get().map_err(|e| e.to_string())?;
-        diesel::sql_query("SELECT 1").execute(&mut *conn).map_err(|e| e.to_string())
+        diesel::sql_query("SELECT 1")
+            .execute(&mut *conn)
+            .map_err(|e| e.to_string())
     })
     .await
     .map_err(ApiError::internal)?;
     match probe {
-        Ok(_) => Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(Health { status: "ok" })),
+        Ok(_) => Ok(HttpResponse::Ok()
+            .insert_header(("Cache-Control", "no-store"))
+            .json(Health { status: "ok" })),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
             Err(ApiError::Unavailable("the database does not answer".into()))
         }
     }
+}
+
+/// Prometheus metrics
+///
+/// Requests by route and status, latency histogram, view buffer size,
+/// flush durations and database pool use, in the Prometheus text format.
+#[utoipa::path(
+    tag = "operations",
+    responses((status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain; version=0.0.4"))
+)]
+#[get("/metrics")]
+async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let pool = state.db.pool().state();
+    state
+        .metrics
+        .pool_connections
+        .set(i64::from(pool.connections));
+    state
+        .metrics
+        .pool_idle
+        .set(i64::from(pool.idle_connections));
+    HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(state.metrics.render())
 }

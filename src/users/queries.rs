@@ -59,7 +59,9 @@ pub struct UserFilter {
 
 /// Escapes `LIKE` wildcards in user input (escape character `\`).
 pub fn like_escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 fn filtered(f: &UserFilter) -> users::BoxedQuery<'static, DbBackend> {
@@ -79,18 +81,37 @@ fn filtered(f: &UserFilter) -> users::BoxedQuery<'static, DbBackend> {
     q
 }
 
-pub fn list(conn: &mut DbConnection, f: &UserFilter, page: &PageRequest) -> QueryResult<(Vec<UserRow>, i64)> {
+pub fn list(
+    conn: &mut DbConnection,
+    f: &UserFilter,
+    page: &PageRequest,
+) -> QueryResult<(Vec<UserRow>, i64)> {
     let total = filtered(f).count().get_result::<i64>(conn)?;
     let q = filtered(f).select(UserRow::as_select());
     let desc = page.sort.desc;
     let cursor = page.cursor.as_ref();
     let q = match page.sort.field {
-        "name" => crate::order_and_seek!(q, users::name, users::id, desc, cursor.map(|c| (c.key.clone().unwrap_or_default(), c.id))),
-        "email" => crate::order_and_seek!(q, users::email, users::id, desc, cursor.map(|c| (c.key.clone().unwrap_or_default(), c.id))),
+        "name" => crate::order_and_seek!(
+            q,
+            users::name,
+            users::id,
+            desc,
+            cursor.map(|c| (c.key.clone().unwrap_or_default(), c.id))
+        ),
+        "email" => crate::order_and_seek!(
+            q,
+            users::email,
+            users::id,
+            desc,
+            cursor.map(|c| (c.key.clone().unwrap_or_default(), c.id))
+        ),
         _ => {
             let seek = match cursor {
                 Some(c) => Some((
-                    c.key.as_deref().and_then(crate::time::parse_rfc3339).ok_or(diesel::result::Error::NotFound)?,
+                    c.key
+                        .as_deref()
+                        .and_then(crate::time::parse_rfc3339)
+                        .ok_or(diesel::result::Error::NotFound)?,
                     c.id,
                 )),
                 None => None,
@@ -98,7 +119,10 @@ pub fn list(conn: &mut DbConnection, f: &UserFilter, page: &PageRequest) -> Quer
             crate::order_and_seek!(q, users::created_at, users::id, desc, seek)
         }
     };
-    let rows = q.offset(page.offset()).limit(page.fetch_limit()).load(conn)?;
+    let rows = q
+        .offset(page.offset())
+        .limit(page.fetch_limit())
+        .load(conn)?;
     Ok((rows, total))
 }
 
@@ -112,15 +136,25 @@ pub fn sort_key(row: &UserRow, field: &str) -> Option<String> {
 }
 
 pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<UserRow> {
-    users::table.find(id).select(UserRow::as_select()).first(conn)
+    users::table
+        .find(id)
+        .select(UserRow::as_select())
+        .first(conn)
 }
 
 pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<UserRow>> {
-    users::table.filter(users::email.eq(email)).select(UserRow::as_select()).first(conn).optional()
+    users::table
+        .filter(users::email.eq(email))
+        .select(UserRow::as_select())
+        .first(conn)
+        .optional()
 }
 
 pub fn email_taken(conn: &mut DbConnection, email: &str, except: Option<i64>) -> QueryResult<bool> {
-    let mut q = users::table.filter(users::email.eq(email)).select(users::id).into_boxed();
+    let mut q = users::table
+        .filter(users::email.eq(email))
+        .select(users::id)
+        .into_boxed();
     if let Some(id) = except {
         q = q.filter(users::id.ne(id));
     }
@@ -132,14 +166,21 @@ pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
 }
 
 pub fn count_admins(conn: &mut DbConnection) -> QueryResult<i64> {
-    users::table.filter(users::role.eq("admin")).count().get_result(conn)
+    users::table
+        .filter(users::role.eq("admin"))
+        .count()
+        .get_result(conn)
 }
 
 /// A free slug for a user's name (`daniel-kim`, `daniel-kim-2`, ...).
 pub fn free_slug(conn: &mut DbConnection, name: &str, except: Option<i64>) -> QueryResult<String> {
     let base = crate::slug::slugify(name).unwrap_or_else(|| "user".into());
     let mut q = users::table
-        .filter(users::slug.eq(base.clone()).or(users::slug.like(crate::slug::variants_pattern(&base))))
+        .filter(
+            users::slug
+                .eq(base.clone())
+                .or(users::slug.like(crate::slug::variants_pattern(&base))),
+        )
         .select(users::slug)
         .into_boxed();
     if let Some(id) = except {
@@ -150,22 +191,35 @@ pub fn free_slug(conn: &mut DbConnection, name: &str, except: Option<i64>) -> Qu
 }
 
 pub fn insert(conn: &mut DbConnection, new: &NewUser) -> QueryResult<UserRow> {
-    diesel::insert_into(users::table).values(new).returning(users::all_columns).get_result(conn)
+    diesel::insert_into(users::table)
+        .values(new)
+        .returning(users::all_columns)
+        .get_result(conn)
 }
 
 pub fn update(conn: &mut DbConnection, id: i64, changes: &UserChanges) -> QueryResult<UserRow> {
-    diesel::update(users::table.find(id)).set(changes).returning(users::all_columns).get_result(conn)
+    diesel::update(users::table.find(id))
+        .set(changes)
+        .returning(users::all_columns)
+        .get_result(conn)
 }
 
 pub fn article_count(conn: &mut DbConnection, id: i64) -> QueryResult<i64> {
-    articles::table.filter(articles::author_id.eq(id)).count().get_result(conn)
+    articles::table
+        .filter(articles::author_id.eq(id))
+        .count()
+        .get_result(conn)
 }
 
 /// Deletes a user with their refresh tokens and comments, keeping every
 /// article's `comment_count` exact.
 pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
     let approved: Vec<(i64, i64)> = comments::table
-        .filter(comments::author_id.eq(id).and(comments::status.eq("approved")))
+        .filter(
+            comments::author_id
+                .eq(id)
+                .and(comments::status.eq("approved")),
+        )
         .group_by(comments::article_id)
         .select((comments::article_id, diesel::dsl::count_star()))
         .load(conn)?;

@@ -9,12 +9,16 @@ use super::dto::{CreateUser, UpdateUser, User, UserListQuery};
 use super::queries::{self, AccountInput, UserChanges, UserFilter};
 use crate::auth::{AuthUser, Role, password};
 use crate::error::{ApiError, Problem};
-use crate::http::{Page, PageRequest, Sort, StrictQuery};
+use crate::http::{Json, Page, PageRequest, Sort, StrictQuery};
 use crate::state::AppState;
 use crate::validate::Validator;
 
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.service(list_users).service(create_user).service(get_user).service(update_user).service(delete_user);
+    cfg.service(list_users)
+        .service(create_user)
+        .service(get_user)
+        .service(update_user)
+        .service(delete_user);
 }
 
 const SORTS: &[&str] = &["created_at", "name", "email"];
@@ -80,10 +84,15 @@ async fn list_users(
     };
     let (rows, total) = {
         let page = page.clone();
-        state.db.read(move |conn| Ok(queries::list(conn, &filter, &page)?)).await?
+        state
+            .db
+            .read(move |conn| Ok(queries::list(conn, &filter, &page)?))
+            .await?
     };
     let field = page.sort.field;
-    let result = page.finish(rows, total, |r| (queries::sort_key(r, field), r.id)).map(User::from);
+    let result = page
+        .finish(rows, total, |r| (queries::sort_key(r, field), r.id))
+        .map(User::from);
     Ok(result.respond(&req))
 }
 
@@ -109,17 +118,33 @@ async fn list_users(
 async fn create_user(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<CreateUser>,
+    body: Json<CreateUser>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Admin)?;
     let body = body.into_inner();
     let mut v = Validator::new();
-    let (email, name, bio, avatar_url) =
-        validate_account(&mut v, &body.email, &body.password, &body.name, body.bio.as_deref(), body.avatar_url.as_deref());
+    let (email, name, bio, avatar_url) = validate_account(
+        &mut v,
+        &body.email,
+        &body.password,
+        &body.name,
+        body.bio.as_deref(),
+        body.avatar_url.as_deref(),
+    );
     v.finish()?;
     let password_hash = hash_password(body.password).await?;
-    let input = AccountInput { email, name, role: body.role.as_str().into(), bio, avatar_url, password_hash };
-    let row = state.db.write(move |conn| Ok(queries::create_account(conn, input)?)).await?;
+    let input = AccountInput {
+        email,
+        name,
+        role: body.role.as_str().into(),
+        bio,
+        avatar_url,
+        password_hash,
+    };
+    let row = state
+        .db
+        .write(move |conn| Ok(queries::create_account(conn, input)?))
+        .await?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/users/{}", row.id)))
         .json(User::from(row)))
@@ -149,10 +174,17 @@ fn may_access(caller: &AuthUser, id: i64) -> Result<(), ApiError> {
     )
 )]
 #[get("/users/{id}")]
-async fn get_user(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+async fn get_user(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     may_access(&user, id)?;
-    let row = state.db.read(move |conn| Ok(queries::find(conn, id)?)).await?;
+    let row = state
+        .db
+        .read(move |conn| Ok(queries::find(conn, id)?))
+        .await?;
     Ok(HttpResponse::Ok().json(User::from(row)))
 }
 
@@ -182,7 +214,7 @@ async fn update_user(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<i64>,
-    body: web::Json<UpdateUser>,
+    body: Json<UpdateUser>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     may_access(&user, id)?;
@@ -196,8 +228,14 @@ async fn update_user(
     let mut v = Validator::new();
     let email = body.email.as_deref().map(|e| v.email("email", e));
     let name = body.name.as_deref().map(|n| v.text("name", n, 1, NAME_MAX));
-    let bio = body.bio.as_ref().map(|b| v.opt_text("bio", b.as_deref(), BIO_MAX));
-    let avatar_url = body.avatar_url.as_ref().map(|a| v.opt_url("avatar_url", a.as_deref()));
+    let bio = body
+        .bio
+        .as_ref()
+        .map(|b| v.opt_text("bio", b.as_deref(), BIO_MAX));
+    let avatar_url = body
+        .avatar_url
+        .as_ref()
+        .map(|a| v.opt_url("avatar_url", a.as_deref()));
     if let Some(p) = &body.password
         && let Err(m) = password::check_strength(p)
     {
@@ -205,14 +243,22 @@ async fn update_user(
     }
     let changing_own_password = body.password.is_some() && user.id == id;
     if changing_own_password && body.current_password.is_none() {
-        v.add("current_password", "is required to change your own password");
+        v.add(
+            "current_password",
+            "is required to change your own password",
+        );
     }
     v.finish()?;
 
     if changing_own_password {
         let current = body.current_password.clone().unwrap_or_default();
-        let stored = state.db.read(move |conn| Ok(queries::find(conn, id)?.password_hash)).await?;
-        let ok = web::block(move || password::verify(&current, &stored)).await.map_err(ApiError::internal)?;
+        let stored = state
+            .db
+            .read(move |conn| Ok(queries::find(conn, id)?.password_hash))
+            .await?;
+        let ok = web::block(move || password::verify(&current, &stored))
+            .await
+            .map_err(ApiError::internal)?;
         if !ok {
             return Err(ApiError::invalid("current_password", "is not correct"));
         }
@@ -230,9 +276,14 @@ async fn update_user(
             if let Some(e) = &email
                 && queries::email_taken(conn, e, Some(id))?
             {
-                return Err(ApiError::conflict("a resource with this email already exists"));
+                return Err(ApiError::conflict(
+                    "a resource with this email already exists",
+                ));
             }
-            if role.is_some_and(|r| r != Role::Admin) && current.role == "admin" && queries::count_admins(conn)? <= 1 {
+            if role.is_some_and(|r| r != Role::Admin)
+                && current.role == "admin"
+                && queries::count_admins(conn)? <= 1
+            {
                 return Err(ApiError::conflict("the last admin cannot be demoted"));
             }
             let slug = match &name {
@@ -277,7 +328,11 @@ async fn update_user(
     )
 )]
 #[delete("/users/{id}")]
-async fn delete_user(state: web::Data<AppState>, user: AuthUser, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
+async fn delete_user(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     may_access(&user, id)?;
     state
@@ -288,7 +343,9 @@ async fn delete_user(state: web::Data<AppState>, user: AuthUser, id: web::Path<i
                 return Err(ApiError::conflict("the last admin cannot be deleted"));
             }
             if queries::article_count(conn, id)? > 0 {
-                return Err(ApiError::conflict("the user still has articles; reassign or delete them first"));
+                return Err(ApiError::conflict(
+                    "the user still has articles; reassign or delete them first",
+                ));
             }
             queries::delete(conn, id)?;
             Ok(())

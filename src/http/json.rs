@@ -1,0 +1,140 @@
+//! `Json<T>`: the request-body extractor every handler uses. Like actix's,
+//! but its errors are problem+json and name the offending field by path
+//! (`tags[2]`, `author.id`): 415 for a non-JSON content type, 413 over the
+//! size limit, 400 for malformed JSON, 422 for a wrong type, a missing or
+//! an unknown field.
+
+use actix_web::dev::Payload;
+use actix_web::error::PayloadError;
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+#[derive(Debug)]
+pub struct Json<T>(pub T);
+
+impl<T> Json<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Json<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+fn is_json(req: &HttpRequest) -> bool {
+    match req.mime_type() {
+        Ok(Some(mime)) => mime.subtype() == "json" || mime.suffix().is_some_and(|s| s == "json"),
+        _ => false,
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let json = is_json(req);
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !json {
+                return Err(ApiError::UnsupportedMediaType(
+                    "send the body as application/json".into(),
+                ));
+            }
+            let bytes = body.await.map_err(|e| match e.as_error::<PayloadError>() {
+                Some(PayloadError::Overflow) => {
+                    ApiError::PayloadTooLarge("the body exceeds the size limit".into())
+                }
+                _ => ApiError::bad_request("could not read the body"),
+            })?;
+            parse(&bytes).map(Json)
+        })
+    }
+}
+
+/// Deserializes a JSON body with the extractor's errors.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let message = inner.to_string();
+        if !inner.is_data() {
+            return ApiError::bad_request(format!("malformed JSON: {message}"));
+        }
+        let field = if path == "." || path.is_empty() {
+            named_field(&message)
+        } else {
+            path
+        };
+        // serde appends " at line 1 column 10"; the field says where.
+        let message = message
+            .split(" at line ")
+            .next()
+            .unwrap_or(&message)
+            .to_string();
+        ApiError::invalid(field, message)
+    })
+}
+
+/// serde names missing and unknown fields in backticks in its message.
+fn named_field(message: &str) -> String {
+    message
+        .split('`')
+        .nth(1)
+        .filter(|f| !f.is_empty() && f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or("body")
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        title: String,
+        tags: Option<Vec<String>>,
+    }
+
+    fn field(e: ApiError) -> String {
+        match e {
+            ApiError::Validation(errors) => errors[0].field.clone(),
+            other => panic!("expected validation, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn errors_name_the_field() {
+        assert_eq!(
+            field(parse::<Body>(br#"{"title": 5}"#).unwrap_err()),
+            "title"
+        );
+        assert_eq!(field(parse::<Body>(br#"{}"#).unwrap_err()), "title");
+        assert_eq!(
+            field(parse::<Body>(br#"{"title":"a","tags":["x",1]}"#).unwrap_err()),
+            "tags[1]"
+        );
+        assert_eq!(
+            field(parse::<Body>(br#"{"title":"a","titel":"b"}"#).unwrap_err()),
+            "titel"
+        );
+        assert!(matches!(
+            parse::<Body>(br#"{"title":"#).unwrap_err(),
+            ApiError::BadRequest(_)
+        ));
+        assert!(matches!(
+            parse::<Body>(b"").unwrap_err(),
+            ApiError::BadRequest(_)
+        ));
+    }
+}

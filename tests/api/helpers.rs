@@ -1,0 +1,361 @@
+//! The test harness: every test gets the real application on a free port
+//! with its own database (a temp SQLite file, or a fresh PostgreSQL schema
+//! when `NEWSDESK_TEST_POSTGRES_URL` is set), and an HTTP client.
+//!
+//! Write a test once with `db_test!` and it runs on both backends.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use actix_web::dev::ServerHandle;
+use actix_web::http::header::HeaderMap;
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use newsdesk::auth::Role;
+use newsdesk::config::Config;
+use newsdesk::db::Backend;
+use newsdesk::startup::Application;
+use newsdesk::state::AppState;
+use serde_json::Value;
+
+pub const PG_ENV: &str = "NEWSDESK_TEST_POSTGRES_URL";
+/// Set by CI: a PostgreSQL test may not skip.
+pub const PG_REQUIRED_ENV: &str = "NEWSDESK_TEST_REQUIRE_POSTGRES";
+
+/// Defines `mod $name { sqlite, postgres }`, both running `$body` with
+/// `$backend` bound to their backend.
+#[macro_export]
+macro_rules! db_test {
+    ($name:ident, |$backend:ident| $body:block) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[actix_web::test]
+            async fn sqlite() {
+                let $backend = newsdesk::db::Backend::Sqlite;
+                $body
+            }
+
+            #[actix_web::test]
+            async fn postgres() {
+                if !$crate::helpers::postgres_available() {
+                    return;
+                }
+                let $backend = newsdesk::db::Backend::Postgres;
+                $body
+            }
+        }
+    };
+}
+
+pub fn postgres_available() -> bool {
+    match std::env::var(PG_ENV) {
+        Ok(url) if !url.is_empty() => true,
+        _ => {
+            assert!(
+                std::env::var(PG_REQUIRED_ENV).is_err(),
+                "{PG_REQUIRED_ENV} is set but {PG_ENV} is not: PostgreSQL tests may not be skipped"
+            );
+            eprintln!("skipping PostgreSQL variant: {PG_ENV} is not set");
+            false
+        }
+    }
+}
+
+/// A per-test database that is removed when the test ends.
+enum TestDb {
+    Sqlite(tempfile::TempDir),
+    Postgres { base_url: String, schema: String },
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let TestDb::Postgres { base_url, schema } = self
+            && let Ok(mut conn) = PgConnection::establish(base_url)
+        {
+            let _ = conn.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+        }
+    }
+}
+
+fn unique_name() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let n = N.fetch_add(1, Ordering::SeqCst);
+    format!("t_{}_{}_{}", std::process::id(), n, rand::random::<u32>())
+}
+
+fn new_database(backend: Backend) -> (TestDb, String) {
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let url = format!("sqlite://{}/newsdesk.db", dir.path().display());
+            (TestDb::Sqlite(dir), url)
+        }
+        Backend::Postgres => {
+            let base_url = std::env::var(PG_ENV).expect("postgres url");
+            let schema = unique_name();
+            let mut conn =
+                PgConnection::establish(&base_url).expect("connect to the test PostgreSQL");
+            conn.batch_execute(&format!("CREATE SCHEMA {schema}"))
+                .expect("create schema");
+            let sep = if base_url.contains('?') { '&' } else { '?' };
+            let url = format!("{base_url}{sep}options=-csearch_path%3D{schema}");
+            (TestDb::Postgres { base_url, schema }, url)
+        }
+    }
+}
+
+pub struct TestApp {
+    pub backend: Backend,
+    pub address: String,
+    pub state: actix_web::web::Data<AppState>,
+    pub db_url: String,
+    client: awc::Client,
+    handle: ServerHandle,
+    _db: TestDb,
+}
+
+/// A response, fully read.
+pub struct Res {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Res {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "body is not JSON ({e}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+
+    /// Asserts the status, printing the body when it differs.
+    #[track_caller]
+    pub fn assert_status(&self, expected: u16) -> &Self {
+        assert_eq!(
+            self.status,
+            expected,
+            "unexpected status; body: {}",
+            String::from_utf8_lossy(&self.body)
+        );
+        self
+    }
+
+    /// Asserts an RFC 9457 problem with this status and returns it.
+    #[track_caller]
+    pub fn assert_problem(&self, expected: u16) -> Value {
+        self.assert_status(expected);
+        assert_eq!(
+            self.header("content-type").as_deref(),
+            Some("application/problem+json"),
+            "problem content type"
+        );
+        let body = self.json();
+        assert_eq!(body["status"], expected);
+        assert!(
+            body["type"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("https://newsdesk.dev/problems/")
+        );
+        assert!(body["title"].is_string());
+        assert!(body["detail"].is_string());
+        body
+    }
+}
+
+pub fn base_vars(db_url: &str) -> HashMap<String, String> {
+    let mut vars = HashMap::new();
+    vars.insert("NEWSDESK_DATABASE_URL".into(), db_url.to_string());
+    vars.insert("NEWSDESK_BIND".into(), "127.0.0.1:0".into());
+    vars.insert(
+        "NEWSDESK_JWT_SECRET".into(),
+        "test-secret-test-secret-test-secret-0123".into(),
+    );
+    vars.insert("NEWSDESK_WORKERS".into(), "1".into());
+    vars.insert("NEWSDESK_DB_POOL_SIZE".into(), "4".into());
+    vars.insert("NEWSDESK_VIEW_FLUSH_MS".into(), "100".into());
+    vars.insert("NEWSDESK_LOG".into(), "warn".into());
+    vars
+}
+
+pub const TEST_SECRET: &str = "test-secret-test-secret-test-secret-0123";
+
+/// A hash of `DEFAULT_PASSWORD`, computed once, for users made directly.
+pub const DEFAULT_PASSWORD: &str = "correct horse battery";
+static DEFAULT_HASH: LazyLock<String> =
+    LazyLock::new(|| newsdesk::auth::password::hash(DEFAULT_PASSWORD).expect("hash"));
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, &[]).await
+    }
+
+    /// Spawns with extra configuration variables (overriding the defaults).
+    pub async fn spawn_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp {
+        let (db, db_url) = new_database(backend);
+        let mut vars = base_vars(&db_url);
+        for (k, v) in extra {
+            vars.insert(k.to_string(), v.to_string());
+        }
+        let config = Config::from_map(&vars).expect("test configuration");
+        let app = Application::build(config)
+            .await
+            .expect("application starts");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let state = app.state();
+        let handle = app.handle();
+        actix_web::rt::spawn(app.run_until_stopped());
+        let client = awc::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .disable_redirects()
+            .finish();
+        TestApp {
+            backend,
+            address,
+            state,
+            db_url,
+            client,
+            handle,
+            _db: db,
+        }
+    }
+
+    /// Stops the server gracefully (as SIGTERM would) and waits for it.
+    pub async fn stop(&self) {
+        self.handle.stop(true).await;
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// Sends a request: `body` as JSON when given, `token` as Bearer.
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Res {
+        let method = actix_web::http::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.insert_header(("Authorization", format!("Bearer {t}")));
+        }
+        for (k, v) in headers {
+            req = req.insert_header((*k, *v));
+        }
+        let mut res = match body {
+            Some(b) => req.send_json(b).await,
+            None => req.send().await,
+        }
+        .expect("request succeeds");
+        let body = res
+            .body()
+            .limit(64 * 1024 * 1024)
+            .await
+            .expect("body")
+            .to_vec();
+        Res {
+            status: res.status().as_u16(),
+            headers: res.headers().clone(),
+            body,
+        }
+    }
+
+    /// Sends raw bytes with the given content type.
+    pub async fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Res {
+        let method = actix_web::http::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self
+            .client
+            .request(method, self.url(path))
+            .insert_header(("Content-Type", content_type));
+        if let Some(t) = token {
+            req = req.insert_header(("Authorization", format!("Bearer {t}")));
+        }
+        let mut res = req.send_body(body).await.expect("request succeeds");
+        let body = res
+            .body()
+            .limit(64 * 1024 * 1024)
+            .await
+            .expect("body")
+            .to_vec();
+        Res {
+            status: res.status().as_u16(),
+            headers: res.headers().clone(),
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Res {
+        self.request("GET", path, token, None, &[]).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Res {
+        self.request("POST", path, token, Some(body), &[]).await
+    }
+
+    pub async fn patch(&self, path: &str, token: Option<&str>, body: &Value) -> Res {
+        self.request("PATCH", path, token, Some(body), &[]).await
+    }
+
+    pub async fn delete(&self, path: &str, token: Option<&str>) -> Res {
+        self.request("DELETE", path, token, None, &[]).await
+    }
+
+    /// Makes a user directly in the database (fast: the password hash is
+    /// computed once per test binary) and returns `(id, access_token)`.
+    /// The password is `DEFAULT_PASSWORD`.
+    pub async fn user(&self, role: Role) -> (i64, String) {
+        let name = format!("{} {}", role.as_str(), unique_name());
+        self.user_named(role, &name).await
+    }
+
+    pub async fn user_named(&self, role: Role, name: &str) -> (i64, String) {
+        let email = format!("{}@example.com", unique_name());
+        let input = newsdesk::users::queries::AccountInput {
+            email,
+            name: name.to_string(),
+            role: role.as_str().into(),
+            bio: None,
+            avatar_url: None,
+            password_hash: DEFAULT_HASH.clone(),
+        };
+        let row = self
+            .state
+            .db
+            .write(move |conn| Ok(newsdesk::users::queries::create_account(conn, input)?))
+            .await
+            .expect("create user");
+        let token = self.state.jwt.issue(row.id, role).expect("token");
+        (row.id, token)
+    }
+
+    /// A synchronous connection to this test's database, to check what was stored.
+    pub fn conn(&self) -> newsdesk::db::PooledConn {
+        self.state.db.conn().expect("connection")
+    }
+}
