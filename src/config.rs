@@ -60,6 +60,8 @@ pub struct Config {
     pub db_pool_size: u32,
     pub max_body_bytes: usize,
     pub workers: Option<usize>,
+    /// Lifetime of cached anonymous reads; zero disables the cache.
+    pub read_cache_ttl: Duration,
 }
 
 /// Every variable with its default: the single source for `.env.example`.
@@ -81,6 +83,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("NEWSDESK_DB_POOL_SIZE", "16"),
     ("NEWSDESK_MAX_BODY_BYTES", "1048576"),
     ("NEWSDESK_WORKERS", ""),
+    ("NEWSDESK_READ_CACHE_MS", "1000"),
 ];
 
 const SECRET_FILE: &str = "jwt_secret";
@@ -209,6 +212,13 @@ impl Config {
             None => None,
         };
 
+        let read_cache_ms = number::<u64>(
+            &or_default("NEWSDESK_READ_CACHE_MS"),
+            "NEWSDESK_READ_CACHE_MS",
+            0,
+            60_000,
+        )?;
+
         let var = "NEWSDESK_LOG_FORMAT";
         let log_format = match or_default(var).to_ascii_lowercase().as_str() {
             "text" => LogFormat::Text,
@@ -243,6 +253,7 @@ impl Config {
             db_pool_size,
             max_body_bytes,
             workers,
+            read_cache_ttl: Duration::from_millis(read_cache_ms),
         })
     }
 }

@@ -21,6 +21,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::http::caching::{self, PublicCacheControl};
 use crate::http::errors::{self, RouteTable};
+use crate::http::read_cache::{self, ReadCache};
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
 use crate::users::queries::{self as users, AccountInput};
@@ -216,6 +217,7 @@ fn serve(state: web::Data<AppState>, listener: TcpListener) -> anyhow::Result<Se
     let config = state.config.clone();
     let table = web::Data::new(RouteTable::from_openapi(&openapi()));
     let public_cache = web::Data::new(PublicCacheControl::new(config.cache_max_age));
+    let read_cache = web::Data::new(ReadCache::new(config.read_cache_ttl, 64 << 20));
     let limit = config.max_body_bytes;
     let workers = config
         .workers
@@ -226,6 +228,7 @@ fn serve(state: web::Data<AppState>, listener: TcpListener) -> anyhow::Result<Se
                 .app_data(state.clone())
                 .app_data(table.clone())
                 .app_data(public_cache.clone())
+                .app_data(read_cache.clone())
                 .app_data(errors::path_config())
                 .app_data(errors::query_config())
                 .app_data(errors::payload_config(limit))
@@ -237,6 +240,7 @@ fn serve(state: web::Data<AppState>, listener: TcpListener) -> anyhow::Result<Se
             .route("/docs", web::get().to(docs_redirect))
             .default_service(web::to(errors::fallback))
             .wrap(from_fn(caching::middleware))
+            .wrap(from_fn(read_cache::middleware))
             .wrap(from_fn(access_log))
             .wrap(cors(&config))
     })

@@ -5,6 +5,7 @@ pub mod errors;
 pub mod json;
 pub mod list;
 pub mod query;
+pub mod read_cache;
 
 pub use json::Json;
 pub use list::{Page, PageMeta, PageRequest, Sort};

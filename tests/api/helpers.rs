@@ -190,6 +190,10 @@ pub fn base_vars(db_url: &str) -> HashMap<String, String> {
     vars.insert("NEWSDESK_DB_POOL_SIZE".into(), "4".into());
     vars.insert("NEWSDESK_VIEW_FLUSH_MS".into(), "100".into());
     vars.insert("NEWSDESK_LOG".into(), "warn".into());
+    // Tests that poke the database directly must not see cached reads; the
+    // read cache has tests of its own. Override to run everything with it.
+    let read_cache = std::env::var("NEWSDESK_TEST_READ_CACHE_MS").unwrap_or_else(|_| "0".into());
+    vars.insert("NEWSDESK_READ_CACHE_MS".into(), read_cache);
     vars
 }
 
