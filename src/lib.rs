@@ -15,3 +15,4 @@ pub mod state;
 pub mod time;
 pub mod users;
 pub mod validate;
+pub mod views;

@@ -13,3 +13,4 @@ mod auth;
 mod errors;
 mod ops;
 mod users;
+mod views;
