@@ -34,7 +34,8 @@ where
         scope::scope("/api/v1")
             .configure(crate::auth::routes::routes)
             .configure(crate::users::routes::routes)
-            .configure(crate::views::routes::routes),
+            .configure(crate::views::routes::routes)
+            .configure(crate::comments::routes::routes),
     )
     .configure(crate::ops::routes::routes)
 }
