@@ -914,3 +914,160 @@ db_test!(deleting_a_user_keeps_the_counts_exact, |backend| {
     assert_eq!(comment_total(&mut app.conn()), 2);
 });
 
+/// What the seed made, comparable across databases.
+type Seeded = Vec<(i64, Option<i64>, String, String, String)>;
+
+fn seeded(conn: &mut DbConnection) -> Seeded {
+    comments::table
+        .inner_join(users::table)
+        .order(comments::id)
+        .select((
+            comments::article_id,
+            comments::parent_id,
+            comments::body,
+            comments::status,
+            users::name,
+        ))
+        .load(conn)
+        .unwrap()
+}
+
+/// Articles for the seed test: visible ones of various ages, a draft and a
+/// scheduled one.
+fn seed_articles(conn: &mut DbConnection, author: i64) -> (Vec<i64>, Vec<i64>) {
+    let now = newsdesk::time::now();
+    let mut visible = Vec::new();
+    for days in [5, 7, 9, 12, 20, 45, 90, 6] {
+        visible.push(insert_article(
+            conn,
+            author,
+            "published",
+            Some(now - Duration::days(days)),
+            true,
+        ));
+    }
+    let hidden = vec![
+        insert_article(conn, author, "draft", None, true),
+        insert_article(
+            conn,
+            author,
+            "published",
+            Some(now + Duration::days(1)),
+            true,
+        ),
+    ];
+    (visible, hidden)
+}
+
+db_test!(
+    demo_activity_is_realistic_exact_and_deterministic,
+    |backend| {
+        let app = TestApp::spawn(backend).await;
+        let (author, _) = app.user(Role::Author).await;
+        let (visible, hidden) = seed_articles(&mut app.conn(), author);
+        newsdesk::comments::seed_demo_activity(&mut app.conn()).unwrap();
+
+        let mut conn = app.conn();
+        let readers: Vec<(String, String)> = users::table
+            .filter(users::role.eq("reader"))
+            .select((users::email, users::password_hash))
+            .load(&mut conn)
+            .unwrap();
+        assert_eq!(readers.len(), 8);
+        for (email, hash) in &readers {
+            assert!(hash.starts_with("$argon2id$"), "{email}");
+            assert!(!newsdesk::auth::password::verify(
+                crate::helpers::DEFAULT_PASSWORD,
+                hash
+            ));
+        }
+        let mut hashes: Vec<&String> = readers.iter().map(|(_, h)| h).collect();
+        hashes.sort_unstable();
+        hashes.dedup();
+        assert_eq!(hashes.len(), 8, "every reader has their own password");
+
+        for id in &hidden {
+            assert_eq!(stored_counts(&mut conn, *id), (0, 0));
+            assert!(daily(&mut conn, *id).is_empty());
+        }
+        let mut comment_counts = Vec::new();
+        let thirty_days_ago = today() - Duration::days(29);
+        for id in &visible {
+            assert_counts_exact(&mut conn, *id);
+            let (views, count) = stored_counts(&mut conn, *id);
+            comment_counts.push(count);
+            let rows = daily(&mut conn, *id);
+            let viewed: i64 = rows.iter().map(|(_, v, _)| v).sum();
+            assert_eq!(views, viewed, "view_count matches the daily rows");
+            assert!(views > 0);
+            for (day, v, _) in rows {
+                if v > 0 {
+                    assert!(day >= thirty_days_ago && day <= today(), "{day}");
+                }
+            }
+        }
+        comment_counts.sort_unstable();
+        comment_counts.dedup();
+        assert!(
+            comment_counts.len() >= 4,
+            "varied counts: {comment_counts:?}"
+        );
+        let all = seeded(&mut conn);
+        assert!(all.iter().any(|c| c.1.is_some()), "some replies");
+        // A reply to a reply somewhere.
+        let parent_of: BTreeMap<i64, Option<i64>> = comments::table
+            .select((comments::id, comments::parent_id))
+            .load::<(i64, Option<i64>)>(&mut conn)
+            .unwrap()
+            .into_iter()
+            .collect();
+        assert!(
+            parent_of
+                .values()
+                .flatten()
+                .any(|p| parent_of.get(p).copied().flatten().is_some()),
+            "threads deeper than one reply"
+        );
+        drop(conn);
+        // The public thread shows exactly the counted comments.
+        for id in &visible {
+            let res = app.get(&thread(*id), None).await;
+            assert_eq!(
+                res.json()["meta"]["total"].as_i64().unwrap(),
+                stored_counts(&mut app.conn(), *id).1
+            );
+        }
+
+        // Running it again changes nothing.
+        let before_views: Vec<(i64, i64)> = visible
+            .iter()
+            .map(|id| stored_counts(&mut app.conn(), *id))
+            .collect();
+        newsdesk::comments::seed_demo_activity(&mut app.conn()).unwrap();
+        assert_eq!(seeded(&mut app.conn()), all);
+        let after_views: Vec<(i64, i64)> = visible
+            .iter()
+            .map(|id| stored_counts(&mut app.conn(), *id))
+            .collect();
+        assert_eq!(before_views, after_views);
+        let reader_count: i64 = users::table
+            .filter(users::role.eq("reader"))
+            .count()
+            .get_result(&mut app.conn())
+            .unwrap();
+        assert_eq!(reader_count, 8);
+
+        // The same articles elsewhere get the same activity.
+        let twin = TestApp::spawn(backend).await;
+        let (twin_author, _) = twin.user(Role::Author).await;
+        let (twin_visible, _) = seed_articles(&mut twin.conn(), twin_author);
+        assert_eq!(twin_visible, visible);
+        newsdesk::comments::seed_demo_activity(&mut twin.conn()).unwrap();
+        assert_eq!(seeded(&mut twin.conn()), all);
+        let twin_views: Vec<(i64, i64)> = visible
+            .iter()
+            .map(|id| stored_counts(&mut twin.conn(), *id))
+            .collect();
+        assert_eq!(twin_views, before_views);
+    }
+);
