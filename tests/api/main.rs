@@ -13,5 +13,6 @@ mod auth;
 mod comments;
 mod errors;
 mod ops;
+mod shutdown;
 mod users;
 mod views;
