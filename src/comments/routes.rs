@@ -122,6 +122,7 @@ async fn respond_page(
 #[utoipa::path(
     tag = "comments",
     params(("id" = i64, Path, description = "Article id"), ArticleCommentsQuery),
+    security((), ("bearer" = [])),
     responses(
         (status = 200, description = "A page of approved comments", body = Page<Comment>,
          headers(("X-Total-Count" = i64, description = "Total matching items"), ("Link" = String, description = "RFC 8288 pagination links"))),
@@ -289,6 +290,7 @@ async fn list_comments(
 #[utoipa::path(
     tag = "comments",
     params(("id" = i64, Path, description = "Comment id")),
+    security((), ("bearer" = [])),
     responses(
         (status = 200, description = "The comment", body = Comment),
         (status = 400, description = "The id is not a number", body = Problem, content_type = "application/problem+json"),
@@ -359,7 +361,9 @@ fn load_for_change(
 /// is no version check: the last write wins. With
 /// `NEWSDESK_COMMENT_MODERATION=pre`, an author's edit of an approved
 /// comment sends it back to `pending`, so that nothing unreviewed is shown.
-/// `updated_at` changes only when something did.
+/// `updated_at` changes only when something did. Authors may still edit
+/// and delete their comments after comments were closed or the article
+/// was unpublished.
 #[utoipa::path(
     tag = "comments",
     params(("id" = i64, Path, description = "Comment id")),

@@ -105,6 +105,14 @@ impl Views {
         buffer.values().sum()
     }
 
+    /// Whether nothing is buffered (no blocking thread is needed to know).
+    fn is_idle(&self) -> bool {
+        self.buffer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_empty()
+    }
+
     /// Writes the buffered views in one transaction and returns how many
     /// were taken from the buffer. On failure they are put back.
     pub fn flush_blocking(&self) -> Result<u64, ApiError> {
@@ -180,6 +188,9 @@ impl Views {
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 tick.tick().await;
+                if this.is_idle() {
+                    continue;
+                }
                 if let Err(e) = this.flush().await {
                     tracing::warn!(error = %e, "view flush failed; the counts will be retried");
                 }

@@ -1071,3 +1071,198 @@ db_test!(
         assert_eq!(twin_views, before_views);
     }
 );
+
+db_test!(concurrent_comment_writes_keep_the_counts_exact, |backend| {
+    use futures_util::future::{LocalBoxFuture, join_all};
+
+    let app = TestApp::spawn_with(backend, &[("NEWSDESK_WORKERS", "2")]).await;
+    let article = visible_article(&app).await;
+    let (_, editor) = app.user(Role::Editor).await;
+    let (_, admin) = app.user(Role::Admin).await;
+    let (leaver, leaver_token) = app.user(Role::Reader).await;
+    let mut readers = Vec::new();
+    for _ in 0..6 {
+        readers.push(app.user(Role::Reader).await.1);
+    }
+    let made: Vec<i64> = join_all(
+        (0..40).map(|i| post(&app, article, &readers[i % readers.len()], "at once", None)),
+    )
+    .await;
+    let leavers: Vec<i64> =
+        join_all((0..5).map(|_| post(&app, article, &leaver_token, "mine", None))).await;
+    assert_counts_exact(&mut app.conn(), article);
+
+    // Replies, rejections, approvals, deletions of parents being replied
+    // to, and the deletion of a user whose comments are being replied to,
+    // all at the same time.
+    let mut ops: Vec<LocalBoxFuture<'_, (&str, u16)>> = Vec::new();
+    for (i, parent) in made[..10].iter().chain(&leavers).enumerate() {
+        let token = readers[i % readers.len()].clone();
+        let app = &app;
+        let parent = *parent;
+        ops.push(Box::pin(async move {
+            let res = app
+                .post(
+                    &thread(article),
+                    Some(&token),
+                    &json!({"body": "reply", "parent_id": parent}),
+                )
+                .await;
+            ("reply", res.status)
+        }));
+    }
+    for (i, id) in made[10..30].iter().enumerate() {
+        let status = if i % 2 == 0 { "rejected" } else { "spam" };
+        let (app, editor, id) = (&app, &editor, *id);
+        ops.push(Box::pin(async move {
+            let res = app
+                .patch(&one(id), Some(editor), &json!({"status": status}))
+                .await;
+            ("moderate", res.status)
+        }));
+    }
+    for id in made[..5].iter().chain(&made[30..35]) {
+        let (app, editor, id) = (&app, &editor, *id);
+        ops.push(Box::pin(async move {
+            ("delete", app.delete(&one(id), Some(editor)).await.status)
+        }));
+    }
+    {
+        let (app, admin) = (&app, &admin);
+        ops.push(Box::pin(async move {
+            let res = app
+                .delete(&format!("/api/v1/users/{leaver}"), Some(admin))
+                .await;
+            ("delete user", res.status)
+        }));
+    }
+    for (op, status) in join_all(ops).await {
+        match op {
+            // A reply races with the deletion of its parent: either it was
+            // first (and went with the parent), or the parent was gone.
+            "reply" => assert!(status == 201 || status == 422, "{op}: {status}"),
+            "moderate" => assert_eq!(status, 200, "{op}"),
+            _ => assert_eq!(status, 204, "{op}"),
+        }
+    }
+    let mut conn = app.conn();
+    assert_counts_exact(&mut conn, article);
+    let left: i64 = comments::table
+        .filter(comments::parent_id.eq_any(&leavers))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(left, 0);
+    // 40 made; 5 deleted with their replies; 5 more deleted; 20 moderated
+    // away: 10 approved top-level comments stay, plus the replies to the 5
+    // surviving parents among the first 10.
+    let approved_top: i64 = comments::table
+        .filter(comments::article_id.eq(article))
+        .filter(comments::parent_id.is_null())
+        .filter(comments::status.eq("approved"))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(approved_top, 10);
+    assert_eq!(stored_counts(&mut conn, article).1, 15);
+});
+
+db_test!(
+    replies_racing_with_deletions_keep_the_counts_exact,
+    |backend| {
+        use futures_util::future::{LocalBoxFuture, join_all};
+
+        let app = TestApp::spawn_with(
+            backend,
+            &[("NEWSDESK_WORKERS", "4"), ("NEWSDESK_DB_POOL_SIZE", "16")],
+        )
+        .await;
+        let article = visible_article(&app).await;
+        let (_, editor) = app.user(Role::Editor).await;
+        let (_, reader) = app.user(Role::Reader).await;
+        for round in 0..5 {
+            let parents: Vec<i64> =
+                join_all((0..20).map(|_| post(&app, article, &reader, "parent", None))).await;
+            let mut ops: Vec<LocalBoxFuture<'_, u16>> = Vec::new();
+            for parent in &parents {
+                for _ in 0..2 {
+                    let (app, reader, parent) = (&app, &reader, *parent);
+                    ops.push(Box::pin(async move {
+                        app.post(
+                            &thread(article),
+                            Some(reader),
+                            &json!({"body": "reply", "parent_id": parent}),
+                        )
+                        .await
+                        .status
+                    }));
+                }
+                let (app, editor, parent) = (&app, &editor, *parent);
+                ops.push(Box::pin(async move {
+                    app.delete(&one(parent), Some(editor)).await.status
+                }));
+            }
+            for status in join_all(ops).await {
+                assert!([201, 204, 422].contains(&status), "{status}");
+            }
+            let mut conn = app.conn();
+            assert_eq!(comment_total(&mut conn), 0, "round {round}");
+            assert_eq!(stored_counts(&mut conn, article).1, 0, "round {round}");
+            assert_counts_exact(&mut conn, article);
+        }
+    }
+);
+
+db_test!(
+    replies_racing_with_a_user_deletion_keep_the_counts_exact,
+    |backend| {
+        use futures_util::future::{LocalBoxFuture, join_all};
+
+        let app = TestApp::spawn_with(
+            backend,
+            &[("NEWSDESK_WORKERS", "4"), ("NEWSDESK_DB_POOL_SIZE", "16")],
+        )
+        .await;
+        let articles = [visible_article(&app).await, visible_article(&app).await];
+        let (_, admin) = app.user(Role::Admin).await;
+        let (_, reader) = app.user(Role::Reader).await;
+        for round in 0..5 {
+            let (leaver, token) = app.user(Role::Reader).await;
+            let parents: Vec<(i64, i64)> = join_all((0..20).map(|i| {
+                let (app, article, token) = (&app, articles[i % 2], &token);
+                async move { (article, post(app, article, token, "mine", None).await) }
+            }))
+            .await;
+            let mut ops: Vec<LocalBoxFuture<'_, u16>> = Vec::new();
+            for (i, (article, parent)) in parents.iter().enumerate() {
+                let (app, reader, article, parent) = (&app, &reader, *article, *parent);
+                ops.push(Box::pin(async move {
+                    app.post(
+                        &thread(article),
+                        Some(reader),
+                        &json!({"body": "reply", "parent_id": parent}),
+                    )
+                    .await
+                    .status
+                }));
+                if i == 10 {
+                    let admin = &admin;
+                    ops.push(Box::pin(async move {
+                        app.delete(&format!("/api/v1/users/{leaver}"), Some(admin))
+                            .await
+                            .status
+                    }));
+                }
+            }
+            for status in join_all(ops).await {
+                assert!([201, 204, 422].contains(&status), "{status}");
+            }
+            let mut conn = app.conn();
+            assert_eq!(comment_total(&mut conn), 0, "round {round}");
+            for article in articles {
+                assert_eq!(stored_counts(&mut conn, article).1, 0, "round {round}");
+                assert_counts_exact(&mut conn, article);
+            }
+        }
+    }
+);
