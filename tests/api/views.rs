@@ -277,11 +277,14 @@ db_test!(forget_applies_an_article_change_at_once, |backend| {
     app.request("POST", &beacon(id), None, None, &[])
         .await
         .assert_problem(404);
-    // And back.
+    // And back: "not visible" is cached too, until forgotten.
     diesel::update(articles::table.find(id))
         .set(articles::status.eq("published"))
         .execute(&mut app.conn())
         .unwrap();
+    app.request("POST", &beacon(id), None, None, &[])
+        .await
+        .assert_problem(404);
     app.state.views.forget(id);
     app.request("POST", &beacon(id), None, None, &[])
         .await
