@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod cli;
+pub mod comments;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -15,3 +16,4 @@ pub mod state;
 pub mod time;
 pub mod users;
 pub mod validate;
+pub mod views;

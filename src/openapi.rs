@@ -20,6 +20,8 @@ Timestamps are RFC 3339 in UTC with whole seconds.",
     tags(
         (name = "auth", description = "Sign-up, sign-in and tokens"),
         (name = "users", description = "User accounts (admins)"),
+        (name = "views", description = "The anonymous view beacon; counts are written in batches"),
+        (name = "comments", description = "Reader comments, threads and moderation"),
         (name = "operations", description = "Health and readiness"),
     )
 )]

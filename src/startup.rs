@@ -34,7 +34,9 @@ where
     app.service(
         scope::scope("/api/v1")
             .configure(crate::auth::routes::routes)
-            .configure(crate::users::routes::routes),
+            .configure(crate::users::routes::routes)
+            .configure(crate::views::routes::routes)
+            .configure(crate::comments::routes::routes),
     )
     .configure(crate::ops::routes::routes)
 }
@@ -56,6 +58,7 @@ pub struct Application {
     port: u16,
     server: Server,
     state: web::Data<AppState>,
+    flusher: actix_web::rt::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -75,10 +78,12 @@ impl Application {
         let state = web::Data::new(AppState::new(db, config.clone()));
         let port = listener.local_addr()?.port();
         let server = serve(state.clone(), listener)?;
+        let flusher = state.views.spawn_flusher(config.view_flush_interval);
         Ok(Self {
             port,
             server,
             state,
+            flusher,
         })
     }
 
@@ -90,9 +95,19 @@ impl Application {
         self.state.clone()
     }
 
-    /// Serves until a graceful stop (SIGINT, SIGTERM or a server handle).
+    /// Serves until a graceful stop (SIGINT, SIGTERM or a server handle),
+    /// then writes the views still buffered.
+    ///
+    /// The final flush runs synchronously, right after the server future
+    /// completes and before this task yields: the HTTP workers have stopped
+    /// (nothing is left to stall), and a caller of `ServerHandle::stop`,
+    /// woken by the same completion on this single-threaded runtime, runs
+    /// only after the counts are in the database.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await?;
+        let served = self.server.await;
+        self.flusher.abort();
+        self.state.views.flush_on_shutdown();
+        served?;
         tracing::info!("stopped");
         Ok(())
     }

@@ -7,22 +7,29 @@ use crate::auth::JwtKeys;
 use crate::config::Config;
 use crate::db::Db;
 use crate::metrics::Metrics;
+use crate::views::Views;
 
 pub struct AppState {
     pub db: Db,
     pub config: Arc<Config>,
     pub jwt: JwtKeys,
     pub metrics: Metrics,
+    /// The view counter: `state.views.record(id)`, `state.views.forget(id)`
+    /// after an article changes, `state.views.flush()`.
+    pub views: Arc<Views>,
 }
 
 impl AppState {
     pub fn new(db: Db, config: Arc<Config>) -> Self {
         let jwt = JwtKeys::new(&config.jwt_secret, config.access_ttl);
+        let metrics = Metrics::new();
+        let views = Arc::new(Views::new(db.clone(), &metrics));
         Self {
             db,
             config,
             jwt,
-            metrics: Metrics::new(),
+            metrics,
+            views,
         }
     }
 }

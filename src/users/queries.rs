@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::{articles, comments, refresh_tokens, users};
+use crate::db::schema::{articles, refresh_tokens, users};
 use crate::db::{DbBackend, DbConnection};
 use crate::http::PageRequest;
 
@@ -211,23 +211,12 @@ pub fn article_count(conn: &mut DbConnection, id: i64) -> QueryResult<i64> {
         .get_result(conn)
 }
 
-/// Deletes a user with their refresh tokens and comments, keeping every
-/// article's `comment_count` exact.
+/// Deletes a user with their refresh tokens and comments. The comments go
+/// by `ON DELETE CASCADE`, and with them every reply beneath them (also
+/// other users' replies); `comments::counts` first takes all of those off
+/// `comment_count` and the daily statistics, so both stay exact.
 pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
-    let approved: Vec<(i64, i64)> = comments::table
-        .filter(
-            comments::author_id
-                .eq(id)
-                .and(comments::status.eq("approved")),
-        )
-        .group_by(comments::article_id)
-        .select((comments::article_id, diesel::dsl::count_star()))
-        .load(conn)?;
-    for (article_id, n) in approved {
-        diesel::update(articles::table.find(article_id))
-            .set(articles::comment_count.eq(articles::comment_count - n))
-            .execute(conn)?;
-    }
+    crate::comments::counts::before_user_delete(conn, id)?;
     diesel::delete(refresh_tokens::table.filter(refresh_tokens::user_id.eq(id))).execute(conn)?;
     diesel::delete(users::table.find(id)).execute(conn)
 }

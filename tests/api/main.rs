@@ -10,6 +10,9 @@
 mod helpers;
 
 mod auth;
+mod comments;
 mod errors;
 mod ops;
+mod shutdown;
 mod users;
+mod views;

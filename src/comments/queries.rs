@@ -1,0 +1,194 @@
+//! SQL for comments. Returns `QueryResult`; the HTTP layer decides statuses.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::{articles, comments, users};
+use crate::db::{DbBackend, DbConnection};
+use crate::http::PageRequest;
+
+pub const APPROVED: &str = "approved";
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = comments)]
+pub struct CommentRow {
+    pub id: i64,
+    pub article_id: i64,
+    pub parent_id: Option<i64>,
+    pub author_id: i64,
+    pub body: String,
+    pub status: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = comments)]
+pub struct NewComment {
+    pub article_id: i64,
+    pub parent_id: Option<i64>,
+    pub author_id: i64,
+    pub body: String,
+    pub status: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = comments)]
+pub struct CommentChanges {
+    pub body: Option<String>,
+    pub status: Option<String>,
+    pub updated_at: Option<NaiveDateTime>,
+}
+
+/// The comment author as shown in comment objects.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct AuthorRow {
+    pub id: i64,
+    pub name: String,
+    pub slug: String,
+}
+
+/// What comment rules need to know about an article.
+#[derive(Debug, Clone, Queryable)]
+pub struct ArticleFacts {
+    pub status: String,
+    pub published_at: Option<NaiveDateTime>,
+    pub comments_enabled: bool,
+}
+
+impl ArticleFacts {
+    pub fn is_visible(&self, now: NaiveDateTime) -> bool {
+        crate::views::is_visible(&self.status, self.published_at, now)
+    }
+}
+
+/// Reads an article's facts without locking (for reads).
+pub fn article_facts(conn: &mut DbConnection, id: i64) -> QueryResult<Option<ArticleFacts>> {
+    articles::table
+        .find(id)
+        .select((
+            articles::status,
+            articles::published_at,
+            articles::comments_enabled,
+        ))
+        .first(conn)
+        .optional()
+}
+
+/// Reads an article's facts and takes its row lock for the rest of the
+/// transaction (a no-op update: the portable `SELECT ... FOR UPDATE`).
+///
+/// Every transaction that changes an article's comments starts here, so on
+/// PostgreSQL they run one after another per article and the counts they
+/// keep cannot race; SQLite serialises writers anyway.
+pub fn lock_article(conn: &mut DbConnection, id: i64) -> QueryResult<Option<ArticleFacts>> {
+    diesel::update(articles::table.find(id))
+        .set(articles::comment_count.eq(articles::comment_count))
+        .returning((
+            articles::status,
+            articles::published_at,
+            articles::comments_enabled,
+        ))
+        .get_result(conn)
+        .optional()
+}
+
+/// Takes the row lock of a user (false when the user no longer exists), so
+/// that a comment cannot be added while the author is being deleted.
+pub fn lock_user(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
+    let n = diesel::update(users::table.find(id))
+        .set(users::updated_at.eq(users::updated_at))
+        .execute(conn)?;
+    Ok(n > 0)
+}
+
+pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<CommentRow>> {
+    comments::table
+        .find(id)
+        .select(CommentRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn insert(conn: &mut DbConnection, new: &NewComment) -> QueryResult<CommentRow> {
+    diesel::insert_into(comments::table)
+        .values(new)
+        .returning(comments::all_columns)
+        .get_result(conn)
+}
+
+pub fn update(
+    conn: &mut DbConnection,
+    id: i64,
+    changes: &CommentChanges,
+) -> QueryResult<CommentRow> {
+    diesel::update(comments::table.find(id))
+        .set(changes)
+        .returning(comments::all_columns)
+        .get_result(conn)
+}
+
+/// Deletes a comment; its replies go with it (`ON DELETE CASCADE`).
+pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
+    diesel::delete(comments::table.find(id)).execute(conn)
+}
+
+/// The authors of these comments, by id.
+pub fn authors(
+    conn: &mut DbConnection,
+    rows: &[CommentRow],
+) -> QueryResult<HashMap<i64, AuthorRow>> {
+    let mut ids: Vec<i64> = rows.iter().map(|r| r.author_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let found: Vec<AuthorRow> = users::table
+        .filter(users::id.eq_any(ids))
+        .select(AuthorRow::as_select())
+        .load(conn)?;
+    Ok(found.into_iter().map(|a| (a.id, a)).collect())
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct CommentFilter {
+    pub article_id: Option<i64>,
+    pub status: Option<String>,
+}
+
+fn filtered(f: &CommentFilter) -> comments::BoxedQuery<'static, DbBackend> {
+    let mut q = comments::table.into_boxed();
+    if let Some(article_id) = f.article_id {
+        q = q.filter(comments::article_id.eq(article_id));
+    }
+    if let Some(status) = &f.status {
+        q = q.filter(comments::status.eq(status.clone()));
+    }
+    q
+}
+
+/// A page of comments ordered by `created_at` (then id) and the total;
+/// `seek` is the cursor position `(created_at, id)` when paging by keyset.
+pub fn list(
+    conn: &mut DbConnection,
+    f: &CommentFilter,
+    page: &PageRequest,
+    seek: Option<(NaiveDateTime, i64)>,
+) -> QueryResult<(Vec<CommentRow>, i64)> {
+    let total = filtered(f).count().get_result::<i64>(conn)?;
+    let q = filtered(f).select(CommentRow::as_select());
+    let q = crate::order_and_seek!(q, comments::created_at, comments::id, page.sort.desc, seek);
+    let rows = q
+        .offset(page.offset())
+        .limit(page.fetch_limit())
+        .load(conn)?;
+    Ok((rows, total))
+}
+
+/// The cursor key of a row (the only sort field is `created_at`).
+pub fn sort_key(row: &CommentRow) -> Option<String> {
+    Some(crate::time::cursor_key(row.created_at))
+}

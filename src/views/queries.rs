@@ -1,0 +1,179 @@
+//! SQL for the counters kept beside articles: batched view increments and
+//! the per-day rows of `article_daily_stats` (views and approved comments).
+//!
+//! Everything here *adds* to what is stored (`x = x + n`), never overwrites,
+//! so several instances sharing one PostgreSQL database add up exactly. The
+//! upsert is not expressible in diesel's DSL on `MultiConnection`, so the
+//! statements are built as text with the placeholders of the connection's
+//! backend (`?` for SQLite, `$n` for PostgreSQL); the SQL itself is the same
+//! on both.
+
+use std::collections::BTreeMap;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Date};
+
+use crate::db::schema::articles;
+use crate::db::{DbBackend, DbConnection};
+
+/// Rows per multi-row statement: far below both backends' bind limits.
+const CHUNK: usize = 500;
+
+/// The public visibility rule shared with the articles API: published, with
+/// a publication time that has come.
+pub fn is_visible(status: &str, published_at: Option<NaiveDateTime>, now: NaiveDateTime) -> bool {
+    status == "published" && published_at.is_some_and(|t| t <= now)
+}
+
+/// What the beacon needs to know about an article: `Some(published_at)`
+/// when it is `published` with a publication time, `None` when it is a
+/// draft, archived or does not exist. Whether it is visible is decided at
+/// request time, so a scheduled article becomes countable at its moment.
+pub fn visible_from(conn: &mut DbConnection, id: i64) -> QueryResult<Option<NaiveDateTime>> {
+    let row: Option<(String, Option<NaiveDateTime>)> = articles::table
+        .find(id)
+        .select((articles::status, articles::published_at))
+        .first(conn)
+        .optional()?;
+    Ok(row.and_then(|(status, at)| if status == "published" { at } else { None }))
+}
+
+/// One change to an article's row of `article_daily_stats` for a UTC day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DailyDelta {
+    pub article_id: i64,
+    pub day: NaiveDate,
+    pub views: i64,
+    pub comments: i64,
+}
+
+/// Numbered placeholders for the connection's backend.
+struct Placeholders {
+    postgres: bool,
+    n: usize,
+}
+
+impl Placeholders {
+    fn new(conn: &DbConnection) -> Self {
+        Self {
+            postgres: matches!(conn, DbConnection::Postgres(_)),
+            n: 0,
+        }
+    }
+
+    fn next(&mut self) -> String {
+        self.n += 1;
+        if self.postgres {
+            format!("${}", self.n)
+        } else {
+            "?".to_string()
+        }
+    }
+
+    /// `(p1, p2, ...)` with `width` placeholders.
+    fn tuple(&mut self, width: usize) -> String {
+        let items: Vec<String> = (0..width).map(|_| self.next()).collect();
+        format!("({})", items.join(", "))
+    }
+}
+
+/// Takes PostgreSQL row locks on these articles in id order, so that
+/// transactions touching several articles (two instances flushing at once, a
+/// user deletion) cannot deadlock. SQLite has one writer; nothing to do.
+pub fn lock_articles_in_order(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<()> {
+    if !matches!(conn, DbConnection::Postgres(_)) || ids.is_empty() {
+        return Ok(());
+    }
+    let mut ids = ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    for chunk in ids.chunks(CHUNK) {
+        let mut p = Placeholders::new(conn);
+        let list: Vec<String> = chunk.iter().map(|_| p.next()).collect();
+        let text = format!(
+            "SELECT id FROM articles WHERE id IN ({}) ORDER BY id FOR NO KEY UPDATE",
+            list.join(", ")
+        );
+        let mut q = diesel::sql_query(text).into_boxed::<DbBackend>();
+        for id in chunk {
+            q = q.bind::<BigInt, _>(*id);
+        }
+        q.execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Adds `n` to `view_count` of each article; ids of deleted articles are
+/// simply not matched.
+pub fn add_view_counts(conn: &mut DbConnection, totals: &BTreeMap<i64, i64>) -> QueryResult<()> {
+    let rows: Vec<(i64, i64)> = totals.iter().map(|(k, v)| (*k, *v)).collect();
+    for chunk in rows.chunks(CHUNK) {
+        let mut p = Placeholders::new(conn);
+        let values: Vec<String> = chunk.iter().map(|_| p.tuple(2)).collect();
+        let text = format!(
+            "UPDATE articles SET view_count = articles.view_count + v.column2 \
+             FROM (VALUES {}) AS v WHERE articles.id = v.column1",
+            values.join(", ")
+        );
+        let mut q = diesel::sql_query(text).into_boxed::<DbBackend>();
+        for (id, n) in chunk {
+            q = q.bind::<BigInt, _>(*id).bind::<BigInt, _>(*n);
+        }
+        q.execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Adds the deltas to `article_daily_stats`, creating missing rows. Rows of
+/// articles that no longer exist are skipped (`WHERE EXISTS`), so a deletion
+/// between counting and writing cannot fail the batch. `(article_id, day)`
+/// pairs must be unique within one call.
+pub fn add_daily(conn: &mut DbConnection, deltas: &[DailyDelta]) -> QueryResult<()> {
+    for chunk in deltas.chunks(CHUNK) {
+        let mut p = Placeholders::new(conn);
+        let values: Vec<String> = chunk.iter().map(|_| p.tuple(4)).collect();
+        // SQLite needs a WHERE on an INSERT ... SELECT with ON CONFLICT to
+        // parse it; the EXISTS serves both backends.
+        let text = format!(
+            "INSERT INTO article_daily_stats (article_id, day, views, comments) \
+             SELECT v.column1, v.column2, v.column3, v.column4 FROM (VALUES {}) AS v \
+             WHERE EXISTS (SELECT 1 FROM articles a WHERE a.id = v.column1) \
+             ON CONFLICT (article_id, day) DO UPDATE SET \
+             views = article_daily_stats.views + excluded.views, \
+             comments = article_daily_stats.comments + excluded.comments",
+            values.join(", ")
+        );
+        let mut q = diesel::sql_query(text).into_boxed::<DbBackend>();
+        for d in chunk {
+            q = q
+                .bind::<BigInt, _>(d.article_id)
+                .bind::<Date, _>(d.day)
+                .bind::<BigInt, _>(d.views)
+                .bind::<BigInt, _>(d.comments);
+        }
+        q.execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Writes one batch of buffered views: `view_count` and the day rows.
+/// Runs inside the caller's transaction.
+pub fn apply_views(conn: &mut DbConnection, batch: &[((i64, NaiveDate), u64)]) -> QueryResult<()> {
+    let mut totals: BTreeMap<i64, i64> = BTreeMap::new();
+    let mut deltas = Vec::with_capacity(batch.len());
+    for ((article_id, day), n) in batch {
+        let n = i64::try_from(*n).unwrap_or(i64::MAX);
+        *totals.entry(*article_id).or_default() += n;
+        deltas.push(DailyDelta {
+            article_id: *article_id,
+            day: *day,
+            views: n,
+            comments: 0,
+        });
+    }
+    let ids: Vec<i64> = totals.keys().copied().collect();
+    lock_articles_in_order(conn, &ids)?;
+    add_view_counts(conn, &totals)?;
+    add_daily(conn, &deltas)
+}
