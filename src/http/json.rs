@@ -62,6 +62,16 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 /// Deserializes a JSON body with the extractor's errors.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
+    let value = deserialize(&mut *de)?;
+    // Anything but whitespace after the value makes the body malformed.
+    de.end()
+        .map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?;
+    Ok(value)
+}
+
+fn deserialize<T: DeserializeOwned>(
+    de: &mut serde_json::Deserializer<serde_json::de::SliceRead<'_>>,
+) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
@@ -136,5 +146,21 @@ mod tests {
             parse::<Body>(b"").unwrap_err(),
             ApiError::BadRequest(_)
         ));
+    }
+
+    #[test]
+    fn trailing_characters_are_malformed() {
+        assert!(parse::<Body>(b" {\"title\": \"a\"} \n").is_ok());
+        for body in [
+            &br#"{"title":"a"} x"#[..],
+            br#"{"title":"a"}{}"#,
+            br#"{"title":"a"}]"#,
+        ] {
+            assert!(
+                matches!(parse::<Body>(body).unwrap_err(), ApiError::BadRequest(_)),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
     }
 }
