@@ -2,7 +2,7 @@
 //! but its errors are problem+json and name the offending field by path
 //! (`tags[2]`, `author.id`): 415 for a non-JSON content type, 413 over the
 //! size limit, 400 for malformed JSON, 422 for a wrong type, a missing or
-//! an unknown field.
+//! an unknown field, or a body that is not a JSON object.
 
 use actix_web::dev::Payload;
 use actix_web::error::PayloadError;
@@ -61,6 +61,11 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 
 /// Deserializes a JSON body with the extractor's errors.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // Every request body of the API is an object. serde's derived structs
+    // also accept an array of the fields in declaration order; refuse that.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(ApiError::invalid("body", "must be a JSON object"));
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     let value = deserialize(&mut *de)?;
     // Anything but whitespace after the value makes the body malformed.
@@ -146,6 +151,17 @@ mod tests {
             parse::<Body>(b"").unwrap_err(),
             ApiError::BadRequest(_)
         ));
+    }
+
+    #[test]
+    fn only_objects_are_bodies() {
+        assert_eq!(
+            field(parse::<Body>(br#" ["a", null]"#).unwrap_err()),
+            "body"
+        );
+        assert_eq!(field(parse::<Body>(br#"["a"]"#).unwrap_err()), "body");
+        assert_eq!(field(parse::<Body>(b"null").unwrap_err()), "body");
+        assert_eq!(field(parse::<Body>(br#""a""#).unwrap_err()), "body");
     }
 
     #[test]
