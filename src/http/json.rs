@@ -67,36 +67,38 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         return Err(ApiError::invalid("body", "must be a JSON object"));
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    let value = deserialize(&mut *de)?;
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| field_error(e, bytes))?;
     // Anything but whitespace after the value makes the body malformed.
     de.end()
         .map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?;
     Ok(value)
 }
 
-fn deserialize<T: DeserializeOwned>(
-    de: &mut serde_json::Deserializer<serde_json::de::SliceRead<'_>>,
-) -> Result<T, ApiError> {
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        let message = inner.to_string();
-        if !inner.is_data() {
+fn field_error(e: serde_path_to_error::Error<serde_json::Error>, bytes: &[u8]) -> ApiError {
+    let path = e.path().to_string();
+    let inner = e.into_inner();
+    let mut message = inner.to_string();
+    if !inner.is_data() {
+        // serde_json reports some type mismatches of well-formed JSON as
+        // syntax errors (a number where an enum's string is expected):
+        // only a body that is not JSON at all is malformed.
+        if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_err() {
             return ApiError::bad_request(format!("malformed JSON: {message}"));
         }
-        let field = if path == "." || path.is_empty() {
-            named_field(&message)
-        } else {
-            path
-        };
-        // serde appends " at line 1 column 10"; the field says where.
-        let message = message
-            .split(" at line ")
-            .next()
-            .unwrap_or(&message)
-            .to_string();
-        ApiError::invalid(field, message)
-    })
+        message = "has the wrong type".into();
+    }
+    let field = if path == "." || path.is_empty() {
+        named_field(&message)
+    } else {
+        path
+    };
+    // serde appends " at line 1 column 10"; the field says where.
+    let message = message
+        .split(" at line ")
+        .next()
+        .unwrap_or(&message)
+        .to_string();
+    ApiError::invalid(field, message)
 }
 
 /// serde names missing and unknown fields in backticks in its message.
@@ -149,6 +151,40 @@ mod tests {
         ));
         assert!(matches!(
             parse::<Body>(b"").unwrap_err(),
+            ApiError::BadRequest(_)
+        ));
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct WithEnum {
+        name: String,
+        role: crate::auth::Role,
+        roles: Option<Vec<crate::auth::Role>>,
+    }
+
+    #[test]
+    fn a_wrong_type_for_an_enum_is_a_field_error() {
+        for (body, at) in [
+            (&br#"{"name":"a","role":3}"#[..], "role"),
+            (br#"{"name":"a","role":true}"#, "role"),
+            (br#"{"name":"a","role":null}"#, "role"),
+            (br#"{"name":"a","role":"owner"}"#, "role"),
+            (
+                br#"{"name":"a","role":"admin","roles":["admin",1]}"#,
+                "roles[1]",
+            ),
+        ] {
+            assert_eq!(
+                field(parse::<WithEnum>(body).unwrap_err()),
+                at,
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        assert!(matches!(
+            parse::<WithEnum>(br#"{"name":"a","role":3"#).unwrap_err(),
             ApiError::BadRequest(_)
         ));
     }
