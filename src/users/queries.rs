@@ -212,17 +212,40 @@ pub fn article_count(conn: &mut DbConnection, id: i64) -> QueryResult<i64> {
 }
 
 /// Deletes a user with their refresh tokens and comments, keeping every
-/// article's `comment_count` exact.
+/// article's `comment_count` exact. Replies to the user's comments, by
+/// anyone and at any depth, go with them (`parent_id` cascades), so they are
+/// counted too.
 pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
-    let approved: Vec<(i64, i64)> = comments::table
-        .filter(
-            comments::author_id
-                .eq(id)
-                .and(comments::status.eq("approved")),
-        )
-        .group_by(comments::article_id)
-        .select((comments::article_id, diesel::dsl::count_star()))
+    let mut doomed: Vec<i64> = comments::table
+        .filter(comments::author_id.eq(id))
+        .select(comments::id)
         .load(conn)?;
+    let mut seen: std::collections::HashSet<i64> = doomed.iter().copied().collect();
+    let mut frontier = doomed.clone();
+    while !frontier.is_empty() {
+        let mut next = Vec::new();
+        for chunk in frontier.chunks(500) {
+            let replies: Vec<i64> = comments::table
+                .filter(comments::parent_id.eq_any(chunk))
+                .select(comments::id)
+                .load(conn)?;
+            next.extend(replies.into_iter().filter(|r| seen.insert(*r)));
+        }
+        doomed.extend(&next);
+        frontier = next;
+    }
+    let mut approved: std::collections::HashMap<i64, i64> = std::collections::HashMap::new();
+    for chunk in doomed.chunks(500) {
+        let counts: Vec<(i64, i64)> = comments::table
+            .filter(comments::id.eq_any(chunk))
+            .filter(comments::status.eq("approved"))
+            .group_by(comments::article_id)
+            .select((comments::article_id, diesel::dsl::count_star()))
+            .load(conn)?;
+        for (article_id, n) in counts {
+            *approved.entry(article_id).or_default() += n;
+        }
+    }
     for (article_id, n) in approved {
         diesel::update(articles::table.find(article_id))
             .set(articles::comment_count.eq(articles::comment_count - n))
