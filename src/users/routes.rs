@@ -78,6 +78,20 @@ async fn list_users(
     let q = query.0;
     let sort = Sort::parse(q.sort.as_deref(), SORTS, "-created_at")?;
     let page = PageRequest::new(q.page, q.per_page, q.after.as_deref(), sort)?;
+    // Every user sort key is present, and created_at's is a timestamp: any
+    // other cursor was not issued here (and must not reach the query).
+    if let Some(c) = &page.cursor {
+        let key = c.key.as_deref();
+        let valid = match sort.field {
+            "created_at" => key.and_then(crate::time::parse_rfc3339).is_some(),
+            _ => key.is_some(),
+        };
+        if !valid {
+            return Err(ApiError::bad_request(
+                "after is not a cursor this API issued",
+            ));
+        }
+    }
     let filter = UserFilter {
         role: q.role.map(|r| r.as_str().to_string()),
         q: q.q.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
