@@ -236,6 +236,7 @@ fn serve(state: web::Data<AppState>, listener: TcpListener) -> anyhow::Result<Se
         app.service(SwaggerUi::new("/docs/{_:.*}").url("/api/openapi.json", doc))
             .route("/docs", web::get().to(docs_redirect))
             .default_service(web::to(errors::fallback))
+            .wrap(from_fn(errors::head_as_get))
             .wrap(from_fn(caching::middleware))
             .wrap(from_fn(access_log))
             .wrap(cors(&config))

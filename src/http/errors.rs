@@ -1,10 +1,14 @@
 //! actix-web's own errors (path, query, payload) rewritten as the
 //! same problem+json every handler answers with, plus the fallback service
-//! that tells an unknown route (404) from a wrong method (405).
+//! that tells an unknown route (404) from a wrong method (405) and answers
+//! `OPTIONS`, and `HEAD` served as `GET`.
 
 use actix_router::ResourceDef;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::error::{PathError, QueryPayloadError};
-use actix_web::http::Method;
+use actix_web::http::{Method, header};
+use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 
 use crate::error::ApiError;
@@ -73,10 +77,27 @@ impl RouteTable {
     }
 }
 
-/// The default service: 405 for a known path with another method, else 404.
+/// The default service: for a known path, `OPTIONS` lists its methods and
+/// any other method is a 405; an unknown path is a 404.
 pub async fn fallback(req: HttpRequest, table: web::Data<RouteTable>) -> HttpResponse {
     match table.allowed(req.path()) {
+        Some(allowed) if req.method() == Method::OPTIONS => HttpResponse::NoContent()
+            .insert_header((header::ALLOW, allowed.join(", ")))
+            .finish(),
         Some(allowed) => ApiError::MethodNotAllowed(allowed).error_response(),
         None => ApiError::not_found(format!("no route for {}", req.path())).error_response(),
     }
+}
+
+/// Answers `HEAD` as `GET` (RFC 9110: every GET resource supports HEAD, and
+/// `Allow` says so). The HTTP layer remembers the request was a HEAD and
+/// sends the headers without the body.
+pub async fn head_as_get(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if req.method() == Method::HEAD {
+        req.head_mut().method = Method::GET;
+    }
+    next.call(req).await
 }
