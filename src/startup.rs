@@ -240,6 +240,7 @@ fn serve(state: web::Data<AppState>, listener: TcpListener) -> anyhow::Result<Se
             .wrap(from_fn(caching::middleware))
             .wrap(from_fn(access_log))
             .wrap(cors(&config))
+            .wrap(from_fn(errors::problem_for_every_error))
     })
     .workers(workers)
     .shutdown_timeout(10)

@@ -1,17 +1,20 @@
 //! actix-web's own errors (path, query, payload) rewritten as the
 //! same problem+json every handler answers with, plus the fallback service
 //! that tells an unknown route (404) from a wrong method (405) and answers
-//! `OPTIONS`, and `HEAD` served as `GET`.
+//! `OPTIONS`, `HEAD` served as `GET`, and the outermost middleware that
+//! turns any other error response (e.g. actix-cors rejecting a preflight)
+//! into problem+json.
 
 use actix_router::ResourceDef;
-use actix_web::body::MessageBody;
+use actix_web::body::{BoxBody, MessageBody, to_bytes};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::error::{PathError, QueryPayloadError};
-use actix_web::http::{Method, header};
+use actix_web::http::header::HeaderValue;
+use actix_web::http::{Method, StatusCode, header};
 use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, PROBLEM_JSON};
 
 pub fn path_config() -> web::PathConfig {
     web::PathConfig::default().error_handler(|err: PathError, _req| {
@@ -100,4 +103,73 @@ pub async fn head_as_get(
         req.head_mut().method = Method::GET;
     }
     next.call(req).await
+}
+
+/// The outermost middleware: an error response that did not come from
+/// `ApiError` (e.g. actix-cors rejecting a preflight) becomes a problem
+/// with the same status and headers. A client
+/// error keeps its short text as the detail; a server error never does.
+pub async fn problem_for_every_error(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let res = next.call(req).await?.map_into_boxed_body();
+    let status = res.status();
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return Ok(res);
+    }
+    let (http_req, response) = res.into_parts();
+    let (mut head, body) = response.into_parts();
+    let text = to_bytes(body).await.ok().and_then(|b| {
+        let t = String::from_utf8(b.to_vec()).ok()?;
+        let t = t.trim();
+        (!t.is_empty() && t.len() <= 200).then(|| t.to_string())
+    });
+    let detail = match text {
+        Some(t) if status.is_client_error() => t,
+        _ => status
+            .canonical_reason()
+            .unwrap_or("error")
+            .to_ascii_lowercase(),
+    };
+    let problem = problem_for(status, detail);
+    let headers = head.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.remove(header::CONTENT_LENGTH);
+    let body = serde_json::to_vec(&problem).unwrap_or_default();
+    Ok(ServiceResponse::new(
+        http_req,
+        head.set_body(BoxBody::new(body)),
+    ))
+}
+
+fn problem_for(status: StatusCode, detail: String) -> crate::error::Problem {
+    let err = match status {
+        StatusCode::BAD_REQUEST => ApiError::BadRequest(detail),
+        StatusCode::UNAUTHORIZED => ApiError::Unauthorized(detail),
+        StatusCode::FORBIDDEN => ApiError::Forbidden(detail),
+        StatusCode::NOT_FOUND => ApiError::NotFound(detail),
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed(Vec::new()),
+        StatusCode::CONFLICT => ApiError::Conflict(detail),
+        StatusCode::PRECONDITION_FAILED => ApiError::PreconditionFailed(detail),
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(detail),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType(detail),
+        StatusCode::SERVICE_UNAVAILABLE => ApiError::Unavailable(detail),
+        s if s.is_server_error() => ApiError::internal(anyhow::anyhow!("{s}")),
+        _ => {
+            let mut problem = ApiError::BadRequest(detail).problem();
+            problem.status = status.as_u16();
+            problem.title = status.canonical_reason().unwrap_or("Error").into();
+            return problem;
+        }
+    };
+    let mut problem = err.problem();
+    // Internal errors keep their generic text; the real status wins.
+    problem.status = status.as_u16();
+    problem
 }
