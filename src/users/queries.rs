@@ -172,6 +172,18 @@ pub fn count_admins(conn: &mut DbConnection) -> QueryResult<i64> {
         .get_result(conn)
 }
 
+/// Serialises the transactions that may remove an admin (a demotion or a
+/// deletion): on PostgreSQL two of them could otherwise both count "another
+/// admin is left" and together leave none. Locks the admin rows until the
+/// transaction ends; SQLite's writes are serialised already.
+pub fn lock_admins(conn: &mut DbConnection) -> QueryResult<()> {
+    if let DbConnection::Postgres(_) = conn {
+        diesel::sql_query("SELECT id FROM users WHERE role = 'admin' ORDER BY id FOR UPDATE")
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// A free slug for a user's name (`daniel-kim`, `daniel-kim-2`, ...).
 pub fn free_slug(conn: &mut DbConnection, name: &str, except: Option<i64>) -> QueryResult<String> {
     let base = crate::slug::slugify(name).unwrap_or_else(|| "user".into());

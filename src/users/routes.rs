@@ -286,6 +286,9 @@ async fn update_user(
     let row = state
         .db
         .write(move |conn| {
+            if role.is_some_and(|r| r != Role::Admin) {
+                queries::lock_admins(conn)?;
+            }
             let current = queries::find(conn, id)?;
             if let Some(e) = &email
                 && queries::email_taken(conn, e, Some(id))?
@@ -352,6 +355,7 @@ async fn delete_user(
     state
         .db
         .write(move |conn| {
+            queries::lock_admins(conn)?;
             let target = queries::find(conn, id)?;
             if target.role == "admin" && queries::count_admins(conn)? <= 1 {
                 return Err(ApiError::conflict("the last admin cannot be deleted"));
