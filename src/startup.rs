@@ -212,9 +212,17 @@ async fn docs_redirect() -> HttpResponse {
         .finish()
 }
 
+const OPENAPI_PATH: &str = "/api/openapi.json";
+const DOCS_PATTERN: &str = "/docs/{_:.*}";
+
 fn serve(state: web::Data<AppState>, listener: TcpListener) -> anyhow::Result<Server> {
     let config = state.config.clone();
-    let table = web::Data::new(RouteTable::from_openapi(&openapi()));
+    let table = web::Data::new(
+        RouteTable::from_openapi(&openapi())
+            .with_get(OPENAPI_PATH)
+            .with_get("/docs")
+            .with_get(DOCS_PATTERN),
+    );
     let public_cache = web::Data::new(PublicCacheControl::new(config.cache_max_age));
     let limit = config.max_body_bytes;
     let workers = config
@@ -233,7 +241,7 @@ fn serve(state: web::Data<AppState>, listener: TcpListener) -> anyhow::Result<Se
                 .openapi(ApiDoc::openapi()),
         )
         .split_for_parts();
-        app.service(SwaggerUi::new("/docs/{_:.*}").url("/api/openapi.json", doc))
+        app.service(SwaggerUi::new(DOCS_PATTERN).url(OPENAPI_PATH, doc))
             .route("/docs", web::get().to(docs_redirect))
             .default_service(web::to(errors::fallback))
             .wrap(from_fn(errors::head_as_get))

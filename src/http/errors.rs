@@ -60,6 +60,14 @@ impl RouteTable {
         Self { routes }
     }
 
+    /// Adds a GET route that is not in the API document (the document
+    /// itself, the docs UI).
+    pub fn with_get(mut self, pattern: &str) -> Self {
+        self.routes
+            .push((ResourceDef::new(pattern), vec![Method::GET]));
+        self
+    }
+
     fn allowed(&self, path: &str) -> Option<Vec<String>> {
         let mut allowed: Vec<String> = Vec::new();
         for (def, methods) in &self.routes {
