@@ -303,21 +303,25 @@ async fn update_user(
             {
                 return Err(ApiError::conflict("the last admin cannot be demoted"));
             }
-            let slug = match &name {
-                Some(n) if *n != current.name => Some(queries::free_slug(conn, n, Some(id))?),
-                _ => None,
-            };
-            let changes = UserChanges {
+            let mut changes = UserChanges {
                 email,
-                name,
-                slug,
+                name: name.clone(),
+                slug: None,
                 role: role.map(|r| r.as_str().to_string()),
                 bio,
                 avatar_url,
                 password_hash,
                 updated_at: Some(crate::time::now()),
             };
-            let row = queries::update(conn, id, &changes)?;
+            let row = match &name {
+                Some(n) if *n != current.name => {
+                    queries::with_free_slug(conn, n, Some(id), |conn, slug| {
+                        changes.slug = Some(slug);
+                        queries::update(conn, id, &changes)
+                    })?
+                }
+                _ => queries::update(conn, id, &changes)?,
+            };
             if revoke_sessions {
                 crate::auth::tokens::revoke_user(conn, id)?;
             }
