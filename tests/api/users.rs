@@ -1371,3 +1371,43 @@ db_test!(concurrent_removals_always_leave_an_admin, |backend| {
         assert_eq!(admins, 1, "round {round}");
     }
 });
+
+db_test!(
+    concurrent_accounts_with_one_name_get_distinct_slugs,
+    |backend| {
+        let app = TestApp::spawn(backend).await;
+        let app = &app;
+        let signups = (0..8).map(|i| async move {
+        let body = json!({"email": format!("same{i}@example.com"), "password": PASSWORD, "name": "Same Name"});
+        app.post("/api/v1/auth/register", None, &body).await
+    });
+        let mut slugs = Vec::new();
+        for res in futures_util::future::join_all(signups).await {
+            res.assert_status(201);
+            slugs.push(res.json()["slug"].as_str().unwrap().to_string());
+        }
+        let (_, admin) = app.user(Role::Admin).await;
+        let mut others = Vec::new();
+        for _ in 0..8 {
+            others.push(app.user(Role::Reader).await.0);
+        }
+        let admin = admin.as_str();
+        let renames = others.iter().map(|id| async move {
+            app.patch(
+                &format!("/api/v1/users/{id}"),
+                Some(admin),
+                &json!({"name": "Same Name"}),
+            )
+            .await
+        });
+        for res in futures_util::future::join_all(renames).await {
+            res.assert_status(200);
+            slugs.push(res.json()["slug"].as_str().unwrap().to_string());
+        }
+        slugs.sort();
+        let mut expected: Vec<String> = (2..=16).map(|n| format!("same-name-{n}")).collect();
+        expected.push("same-name".into());
+        expected.sort();
+        assert_eq!(slugs, expected);
+    }
+);
