@@ -383,6 +383,25 @@ fn invalid_configuration_names_the_variable() {
 }
 
 #[test]
+fn serve_fails_cleanly_when_the_port_is_taken() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let bind = taken.local_addr().unwrap().to_string();
+    let out = run(
+        dir.path(),
+        &["serve"],
+        &[
+            ("NEWSDESK_BIND", &bind),
+            ("NEWSDESK_DATABASE_URL", "sqlite://news.db"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains(&bind), "{stderr}");
+}
+
+#[test]
 fn serve_defaults_to_sqlite_in_data_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = Server::start(dir.path(), &[]);
