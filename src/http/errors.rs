@@ -115,8 +115,8 @@ pub async fn head_as_get(
 
 /// The outermost middleware: an error response that did not come from
 /// `ApiError` (e.g. actix-cors rejecting a preflight) becomes a problem
-/// with the same status and headers. A client
-/// error keeps its short text as the detail; a server error never does.
+/// with the same status and headers. A client error keeps its short text
+/// as the detail; a server error never does.
 pub async fn problem_for_every_error(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
