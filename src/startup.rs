@@ -228,9 +228,17 @@ async fn docs_redirect() -> HttpResponse {
         .finish()
 }
 
+const OPENAPI_PATH: &str = "/api/openapi.json";
+const DOCS_PATTERN: &str = "/docs/{_:.*}";
+
 fn serve(state: web::Data<AppState>, listener: TcpListener) -> anyhow::Result<Server> {
     let config = state.config.clone();
-    let table = web::Data::new(RouteTable::from_openapi(&openapi()));
+    let table = web::Data::new(
+        RouteTable::from_openapi(&openapi())
+            .with_get(OPENAPI_PATH)
+            .with_get("/docs")
+            .with_get(DOCS_PATTERN),
+    );
     let public_cache = web::Data::new(PublicCacheControl::new(config.cache_max_age));
     let read_cache = web::Data::new(ReadCache::new(config.read_cache_ttl, 64 << 20));
     let limit = config.max_body_bytes;
@@ -251,13 +259,15 @@ fn serve(state: web::Data<AppState>, listener: TcpListener) -> anyhow::Result<Se
                 .openapi(ApiDoc::openapi()),
         )
         .split_for_parts();
-        app.service(SwaggerUi::new("/docs/{_:.*}").url("/api/openapi.json", doc))
+        app.service(SwaggerUi::new(DOCS_PATTERN).url(OPENAPI_PATH, doc))
             .route("/docs", web::get().to(docs_redirect))
             .default_service(web::to(errors::fallback))
+            .wrap(from_fn(errors::head_as_get))
             .wrap(from_fn(caching::middleware))
             .wrap(from_fn(read_cache::middleware))
             .wrap(from_fn(access_log))
             .wrap(cors(&config))
+            .wrap(from_fn(errors::problem_for_every_error))
     })
     .workers(workers)
     .shutdown_timeout(10)

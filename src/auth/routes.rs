@@ -40,6 +40,13 @@ fn token_response(
     })
 }
 
+/// A 200 carrying tokens: never stored by any cache (RFC 6749, 5.1).
+fn tokens_ok(body: TokenResponse) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(body)
+}
+
 /// Sign up
 ///
 /// Creates a `reader` account when registration is open
@@ -126,7 +133,7 @@ async fn login(state: web::Data<AppState>, body: Json<Login>) -> Result<HttpResp
         .db
         .write(move |conn| Ok(tokens::issue(conn, user_id, None, ttl)?))
         .await?;
-    Ok(HttpResponse::Ok().json(token_response(&state, row, refresh_token)?))
+    Ok(tokens_ok(token_response(&state, row, refresh_token)?))
 }
 
 /// Refresh tokens
@@ -161,7 +168,7 @@ async fn refresh(
         .await?;
     let (row, token) =
         outcome.ok_or_else(|| ApiError::Unauthorized("the refresh token is not valid".into()))?;
-    Ok(HttpResponse::Ok().json(token_response(&state, row, token)?))
+    Ok(tokens_ok(token_response(&state, row, token)?))
 }
 
 /// Sign out

@@ -2,7 +2,7 @@
 //! but its errors are problem+json and name the offending field by path
 //! (`tags[2]`, `author.id`): 415 for a non-JSON content type, 413 over the
 //! size limit, 400 for malformed JSON, 422 for a wrong type, a missing or
-//! an unknown field.
+//! an unknown field, or a body that is not a JSON object.
 
 use actix_web::dev::Payload;
 use actix_web::error::PayloadError;
@@ -61,27 +61,44 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 
 /// Deserializes a JSON body with the extractor's errors.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // Every request body of the API is an object. serde's derived structs
+    // also accept an array of the fields in declaration order; refuse that.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        return Err(ApiError::invalid("body", "must be a JSON object"));
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        let message = inner.to_string();
-        if !inner.is_data() {
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| field_error(e, bytes))?;
+    // Anything but whitespace after the value makes the body malformed.
+    de.end()
+        .map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?;
+    Ok(value)
+}
+
+fn field_error(e: serde_path_to_error::Error<serde_json::Error>, bytes: &[u8]) -> ApiError {
+    let path = e.path().to_string();
+    let inner = e.into_inner();
+    let mut message = inner.to_string();
+    if !inner.is_data() {
+        // serde_json reports some type mismatches of well-formed JSON as
+        // syntax errors (a number where an enum's string is expected):
+        // only a body that is not JSON at all is malformed.
+        if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_err() {
             return ApiError::bad_request(format!("malformed JSON: {message}"));
         }
-        let field = if path == "." || path.is_empty() {
-            named_field(&message)
-        } else {
-            path
-        };
-        // serde appends " at line 1 column 10"; the field says where.
-        let message = message
-            .split(" at line ")
-            .next()
-            .unwrap_or(&message)
-            .to_string();
-        ApiError::invalid(field, message)
-    })
+        message = "has the wrong type".into();
+    }
+    let field = if path == "." || path.is_empty() {
+        named_field(&message)
+    } else {
+        path
+    };
+    // serde appends " at line 1 column 10"; the field says where.
+    let message = message
+        .split(" at line ")
+        .next()
+        .unwrap_or(&message)
+        .to_string();
+    ApiError::invalid(field, message)
 }
 
 /// serde names missing and unknown fields in backticks in its message.
@@ -136,5 +153,66 @@ mod tests {
             parse::<Body>(b"").unwrap_err(),
             ApiError::BadRequest(_)
         ));
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct WithEnum {
+        name: String,
+        role: crate::auth::Role,
+        roles: Option<Vec<crate::auth::Role>>,
+    }
+
+    #[test]
+    fn a_wrong_type_for_an_enum_is_a_field_error() {
+        for (body, at) in [
+            (&br#"{"name":"a","role":3}"#[..], "role"),
+            (br#"{"name":"a","role":true}"#, "role"),
+            (br#"{"name":"a","role":null}"#, "role"),
+            (br#"{"name":"a","role":"owner"}"#, "role"),
+            (
+                br#"{"name":"a","role":"admin","roles":["admin",1]}"#,
+                "roles[1]",
+            ),
+        ] {
+            assert_eq!(
+                field(parse::<WithEnum>(body).unwrap_err()),
+                at,
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        assert!(matches!(
+            parse::<WithEnum>(br#"{"name":"a","role":3"#).unwrap_err(),
+            ApiError::BadRequest(_)
+        ));
+    }
+
+    #[test]
+    fn only_objects_are_bodies() {
+        assert_eq!(
+            field(parse::<Body>(br#" ["a", null]"#).unwrap_err()),
+            "body"
+        );
+        assert_eq!(field(parse::<Body>(br#"["a"]"#).unwrap_err()), "body");
+        assert_eq!(field(parse::<Body>(b"null").unwrap_err()), "body");
+        assert_eq!(field(parse::<Body>(br#""a""#).unwrap_err()), "body");
+    }
+
+    #[test]
+    fn trailing_characters_are_malformed() {
+        assert!(parse::<Body>(b" {\"title\": \"a\"} \n").is_ok());
+        for body in [
+            &br#"{"title":"a"} x"#[..],
+            br#"{"title":"a"}{}"#,
+            br#"{"title":"a"}]"#,
+        ] {
+            assert!(
+                matches!(parse::<Body>(body).unwrap_err(), ApiError::BadRequest(_)),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
     }
 }

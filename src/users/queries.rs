@@ -172,6 +172,18 @@ pub fn count_admins(conn: &mut DbConnection) -> QueryResult<i64> {
         .get_result(conn)
 }
 
+/// Serialises the transactions that may remove an admin (a demotion or a
+/// deletion): on PostgreSQL two of them could otherwise both count "another
+/// admin is left" and together leave none. Locks the admin rows until the
+/// transaction ends; SQLite's writes are serialised already.
+pub fn lock_admins(conn: &mut DbConnection) -> QueryResult<()> {
+    if let DbConnection::Postgres(_) = conn {
+        diesel::sql_query("SELECT id FROM users WHERE role = 'admin' ORDER BY id FOR UPDATE")
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// A free slug for a user's name (`daniel-kim`, `daniel-kim-2`, ...).
 pub fn free_slug(conn: &mut DbConnection, name: &str, except: Option<i64>) -> QueryResult<String> {
     let base = crate::slug::slugify(name).unwrap_or_else(|| "user".into());
@@ -237,19 +249,53 @@ pub struct AccountInput {
 /// violation (409).
 pub fn create_account(conn: &mut DbConnection, input: AccountInput) -> QueryResult<UserRow> {
     let now = crate::time::now();
-    let slug = free_slug(conn, &input.name, None)?;
-    insert(
-        conn,
-        &NewUser {
-            email: input.email,
-            name: input.name,
-            slug,
-            role: input.role,
-            bio: input.bio,
-            avatar_url: input.avatar_url,
-            password_hash: input.password_hash,
-            created_at: now,
-            updated_at: now,
-        },
-    )
+    let name = input.name.clone();
+    let mut new = NewUser {
+        email: input.email,
+        name: input.name,
+        slug: String::new(),
+        role: input.role,
+        bio: input.bio,
+        avatar_url: input.avatar_url,
+        password_hash: input.password_hash,
+        created_at: now,
+        updated_at: now,
+    };
+    with_free_slug(conn, &name, None, |conn, slug| {
+        new.slug = slug;
+        insert(conn, &new)
+    })
+}
+
+/// Runs `write` with a free slug for `name`. Two transactions (on
+/// PostgreSQL) can find the same slug free at the same moment; the one
+/// whose write then hits the unique index takes the next free slug instead
+/// of failing with a conflict about a slug the client never chose. Each
+/// attempt is a savepoint, so a failed one leaves the surrounding
+/// transaction usable.
+pub fn with_free_slug<T>(
+    conn: &mut DbConnection,
+    name: &str,
+    except: Option<i64>,
+    mut write: impl FnMut(&mut DbConnection, String) -> QueryResult<T>,
+) -> QueryResult<T> {
+    let mut attempts = 0;
+    loop {
+        let result = conn.transaction(|conn| {
+            let slug = free_slug(conn, name, except)?;
+            write(conn, slug)
+        });
+        match result {
+            Err(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                ref info,
+            )) if attempts < 10
+                && (info.message().contains("slug")
+                    || info.constraint_name().is_some_and(|c| c.contains("slug"))) =>
+            {
+                attempts += 1;
+            }
+            other => return other,
+        }
+    }
 }

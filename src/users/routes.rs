@@ -78,6 +78,20 @@ async fn list_users(
     let q = query.0;
     let sort = Sort::parse(q.sort.as_deref(), SORTS, "-created_at")?;
     let page = PageRequest::new(q.page, q.per_page, q.after.as_deref(), sort)?;
+    // Every user sort key is present, and created_at's is a timestamp: any
+    // other cursor was not issued here (and must not reach the query).
+    if let Some(c) = &page.cursor {
+        let key = c.key.as_deref();
+        let valid = match sort.field {
+            "created_at" => key.and_then(crate::time::parse_rfc3339).is_some(),
+            _ => key.is_some(),
+        };
+        if !valid {
+            return Err(ApiError::bad_request(
+                "after is not a cursor this API issued",
+            ));
+        }
+    }
     let filter = UserFilter {
         role: q.role.map(|r| r.as_str().to_string()),
         q: q.q.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
@@ -272,6 +286,9 @@ async fn update_user(
     let row = state
         .db
         .write(move |conn| {
+            if role.is_some_and(|r| r != Role::Admin) {
+                queries::lock_admins(conn)?;
+            }
             let current = queries::find(conn, id)?;
             if let Some(e) = &email
                 && queries::email_taken(conn, e, Some(id))?
@@ -286,21 +303,25 @@ async fn update_user(
             {
                 return Err(ApiError::conflict("the last admin cannot be demoted"));
             }
-            let slug = match &name {
-                Some(n) if *n != current.name => Some(queries::free_slug(conn, n, Some(id))?),
-                _ => None,
-            };
-            let changes = UserChanges {
+            let mut changes = UserChanges {
                 email,
-                name,
-                slug,
+                name: name.clone(),
+                slug: None,
                 role: role.map(|r| r.as_str().to_string()),
                 bio,
                 avatar_url,
                 password_hash,
                 updated_at: Some(crate::time::now()),
             };
-            let row = queries::update(conn, id, &changes)?;
+            let row = match &name {
+                Some(n) if *n != current.name => {
+                    queries::with_free_slug(conn, n, Some(id), |conn, slug| {
+                        changes.slug = Some(slug);
+                        queries::update(conn, id, &changes)
+                    })?
+                }
+                _ => queries::update(conn, id, &changes)?,
+            };
             if revoke_sessions {
                 crate::auth::tokens::revoke_user(conn, id)?;
             }
@@ -338,6 +359,7 @@ async fn delete_user(
     state
         .db
         .write(move |conn| {
+            queries::lock_admins(conn)?;
             let target = queries::find(conn, id)?;
             if target.role == "admin" && queries::count_admins(conn)? <= 1 {
                 return Err(ApiError::conflict("the last admin cannot be deleted"));

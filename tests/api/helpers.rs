@@ -116,7 +116,23 @@ pub struct TestApp {
     pub db_url: String,
     client: awc::Client,
     handle: ServerHandle,
+    server: Option<std::thread::JoinHandle<()>>,
+    /// Becomes true once `run_until_stopped` (final flushes included) returned.
+    stopped: tokio::sync::watch::Receiver<bool>,
     _db: TestDb,
+}
+
+/// Stops the server when a test ends, passed or failed: otherwise its worker
+/// threads (and their database connections) outlive the test, and a long
+/// run exhausts PostgreSQL's `max_connections`.
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // The command is sent at once; the returned future only waits.
+        drop(self.handle.stop(false));
+        if let Some(server) = self.server.take() {
+            let _ = server.join();
+        }
+    }
 }
 
 /// A response, fully read.
@@ -217,13 +233,22 @@ impl TestApp {
             vars.insert(k.to_string(), v.to_string());
         }
         let config = Config::from_map(&vars).expect("test configuration");
-        let app = Application::build(config)
-            .await
-            .expect("application starts");
-        let address = format!("http://127.0.0.1:{}", app.port());
-        let state = app.state();
-        let handle = app.handle();
-        actix_web::rt::spawn(app.run_until_stopped());
+        // The server runs in its own actix system on its own thread, so that
+        // it can still be stopped while a failing test unwinds.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (done_tx, stopped) = tokio::sync::watch::channel(false);
+        let server = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let app = Application::build(config)
+                    .await
+                    .expect("application starts");
+                let _ = tx.send((app.port(), app.state(), app.handle()));
+                let _ = app.run_until_stopped().await;
+                let _ = done_tx.send(true);
+            })
+        });
+        let (port, state, handle) = rx.recv().expect("application starts");
+        let address = format!("http://127.0.0.1:{port}");
         let client = awc::Client::builder()
             .timeout(std::time::Duration::from_secs(30))
             .disable_redirects()
@@ -235,6 +260,8 @@ impl TestApp {
             db_url,
             client,
             handle,
+            server: Some(server),
+            stopped,
             _db: db,
         }
     }
@@ -242,6 +269,8 @@ impl TestApp {
     /// Stops the server gracefully (as SIGTERM would) and waits for it.
     pub async fn stop(&self) {
         self.handle.stop(true).await;
+        let mut stopped = self.stopped.clone();
+        let _ = stopped.wait_for(|done| *done).await;
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -10,6 +10,7 @@
 mod helpers;
 
 mod auth;
+mod cli;
 mod comments;
 mod errors;
 mod ops;
