@@ -1,0 +1,11 @@
+DROP INDEX article_revisions_editor_idx;
+DROP INDEX articles_comments_idx;
+DROP INDEX articles_views_idx;
+DROP INDEX articles_title_idx;
+DROP INDEX articles_updated_idx;
+DROP INDEX articles_author_idx;
+CREATE INDEX articles_author_idx ON articles (author_id, status, published_at, id);
+DROP INDEX articles_published_idx;
+CREATE INDEX articles_published_idx ON articles (published_at, id);
+DROP INDEX articles_status_published_idx;
+CREATE INDEX articles_status_published_idx ON articles (status, published_at, id);
