@@ -20,6 +20,9 @@ Timestamps are RFC 3339 in UTC with whole seconds.",
     tags(
         (name = "auth", description = "Sign-up, sign-in and tokens"),
         (name = "users", description = "User accounts (admins)"),
+        (name = "articles", description = "Articles: reading, writing, revisions, popular lists and stats"),
+        (name = "tags", description = "Tags and their visible article counts"),
+        (name = "authors", description = "Public bylines: users with published articles"),
         (name = "operations", description = "Health and readiness"),
     )
 )]

@@ -33,7 +33,10 @@ where
     app.service(
         scope::scope("/api/v1")
             .configure(crate::auth::routes::routes)
-            .configure(crate::users::routes::routes),
+            .configure(crate::users::routes::routes)
+            .configure(crate::articles::routes::routes)
+            .configure(crate::tags::routes::routes)
+            .configure(crate::authors::routes::routes),
     )
     .configure(crate::ops::routes::routes)
 }

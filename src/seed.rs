@@ -1,0 +1,1 @@
+//! Demo and benchmark content (filled in below).
