@@ -609,6 +609,8 @@ fn save(
             &NewArticle {
                 content,
                 created_at: now,
+                view_count: 0,
+                comment_count: 0,
             },
         )?,
     };

@@ -118,6 +118,9 @@ pub struct NewArticle {
     #[diesel(embed)]
     pub content: ArticleContent,
     pub created_at: NaiveDateTime,
+    /// 0 for a new article; set by the benchmark seed.
+    pub view_count: i64,
+    pub comment_count: i64,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
