@@ -237,7 +237,7 @@ mod tests {
         );
         assert!(r.html.contains("<table>"), "{}", r.html);
         assert!(
-            r.html.contains("<td style=\"text-align: left\">1</td>"),
+            r.html.contains("<td style=\"text-align:left\">1</td>"),
             "{}",
             r.html
         );

@@ -7,9 +7,15 @@
     reason = "tests fail loudly on purpose"
 )]
 
+mod content;
 mod helpers;
 
+mod articles;
 mod auth;
+mod authors;
 mod errors;
 mod ops;
+mod search;
+mod seed;
+mod tags;
 mod users;
