@@ -33,14 +33,14 @@ pub fn check_no_nul(v: &mut Validator, field: &str, value: &str) {
     }
 }
 
-/// A free-text query parameter: trimmed, `None` when empty, 400 with NUL.
-pub fn query_text(name: &str, value: Option<&str>) -> Result<Option<String>, ApiError> {
-    match value.map(str::trim).filter(|v| !v.is_empty()) {
-        Some(v) if v.contains('\0') => Err(ApiError::bad_request(format!(
-            "{name} must not contain NUL characters"
-        ))),
-        other => Ok(other.map(str::to_string)),
-    }
+/// A free-text query parameter: NUL characters (which PostgreSQL text
+/// cannot hold) dropped, trimmed, `None` when empty. Never an error: what
+/// a user types into a search box is searched as words.
+pub fn query_text(value: Option<&str>) -> Option<String> {
+    value
+        .map(|v| v.replace('\0', ""))
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
 }
 
 /// Public: published, and `published_at` has passed.

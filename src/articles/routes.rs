@@ -127,7 +127,7 @@ async fn list_articles(
     query: StrictQuery<ArticleListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.0;
-    let text = query_text("q", q.q.as_deref())?;
+    let text = query_text(q.q.as_deref());
     let sort = match (&q.sort, &text) {
         (None, Some(_)) => Sort {
             field: RELEVANCE,

@@ -65,7 +65,7 @@ async fn list_tags(
             .ok_or_else(|| ApiError::bad_request("after is not a cursor this API issued"))?,
         ),
     };
-    let prefix = query_text("q", q.q.as_deref())?;
+    let prefix = query_text(q.q.as_deref());
     let now = crate::time::now();
     let (rows, total) = {
         let page = page.clone();
