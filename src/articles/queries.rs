@@ -17,8 +17,8 @@ use super::dto::{Metric, StatusFilter, TagRef};
 use crate::db::schema::{
     article_daily_stats, article_revisions, article_tags, articles, slug_redirects, tags, users,
 };
-use crate::db::search::SearchQuery;
-use crate::db::{DbBackend, DbConnection};
+use crate::db::search::{SearchQuery, articles_fts};
+use crate::db::{Backend, DbBackend, DbConnection};
 use crate::http::PageRequest;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -86,9 +86,10 @@ pub struct AuthorRow {
     pub avatar_url: Option<String>,
 }
 
-/// Every column a content change writes (all of them, `None` as NULL).
+/// Every column a content change writes (all of them, `None` as NULL, so
+/// that rows can be inserted in batches on SQLite too).
 #[derive(Debug, Clone, Insertable, AsChangeset)]
-#[diesel(table_name = articles, treat_none_as_null = true)]
+#[diesel(table_name = articles, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct ArticleContent {
     pub slug: String,
     pub title: String,
@@ -140,6 +141,7 @@ pub struct RevisionRow {
 /// resolved from slugs.
 #[derive(Debug, Clone)]
 pub struct ArticleFilter {
+    pub backend: Backend,
     pub now: NaiveDateTime,
     /// Only published articles whose `published_at` has passed.
     pub visible_only: bool,
@@ -167,16 +169,40 @@ impl ArticleFilter {
     }
 }
 
+/// `articles.published_at <= now`. On SQLite the term is marked as true
+/// for nearly every row (`likelihood`): without table statistics SQLite
+/// otherwise takes it for a selective range, reads every published article
+/// through the `published_at` index and sorts them all, instead of walking
+/// the index of the requested sort and stopping after one page.
+fn published_by<QS>(
+    backend: Backend,
+    now: NaiveDateTime,
+) -> Box<dyn BoxableExpression<QS, DbBackend, SqlType = Bool>> {
+    match backend {
+        Backend::Sqlite => Box::new(
+            sql::<Bool>("likelihood(articles.published_at <= ")
+                .bind::<Timestamp, _>(now)
+                .sql(", 0.99)"),
+        ),
+        Backend::Postgres => {
+            Box::new(sql::<Bool>("articles.published_at <= ").bind::<Timestamp, _>(now))
+        }
+    }
+}
+
 /// Applies an `ArticleFilter` to any boxed query over `articles` (alone or
 /// joined): the same text serves the count and the page.
 macro_rules! filtered {
-    ($query:expr, $f:expr) => {{
+    ($query:expr, $f:expr) => {
+        filtered!($query, $f, true)
+    };
+    ($query:expr, $f:expr, $with_search:expr) => {{
         let f: &ArticleFilter = $f;
         let mut q = $query;
         if f.visible_only {
             q = q
                 .filter(articles::status.eq("published"))
-                .filter(articles::published_at.le(f.now));
+                .filter(published_by(f.backend, f.now));
         }
         if let Some(owner) = f.owner {
             q = q.filter(articles::author_id.eq(owner));
@@ -204,7 +230,7 @@ macro_rules! filtered {
                 ),
             );
         }
-        if let Some(search) = &f.search {
+        if let Some(search) = f.search.as_ref().filter(|_| $with_search) {
             q = q.filter(search.matches());
         }
         if let Some(t) = f.published_after {
@@ -277,13 +303,10 @@ pub struct ListRow {
 }
 
 type JoinQs = diesel::dsl::InnerJoinQuerySource<articles::table, users::table>;
-type RankExpr = Box<dyn BoxableExpression<JoinQs, DbBackend, SqlType = Nullable<Double>>>;
 
-fn rank_expr(f: &ArticleFilter, by_relevance: bool) -> RankExpr {
-    match (&f.search, by_relevance) {
-        (Some(s), true) => s.rank(),
-        _ => Box::new(sql::<Nullable<Double>>("CAST(NULL AS DOUBLE PRECISION)")),
-    }
+/// The rank column of pages not ordered by relevance.
+fn no_rank() -> Box<dyn BoxableExpression<JoinQs, DbBackend, SqlType = Nullable<Double>>> {
+    Box::new(sql::<Nullable<Double>>("CAST(NULL AS DOUBLE PRECISION)"))
 }
 
 /// The rows of a page and the total matching the filter.
@@ -303,7 +326,6 @@ pub fn list(
     let desc = page.sort.desc;
     let limit = page.fetch_limit();
     let offset = page.offset();
-    let by_relevance = field == RELEVANCE;
     let base = || {
         filtered!(
             articles::table
@@ -311,7 +333,7 @@ pub fn list(
                 .select((
                     ArticleSummaryRow::as_select(),
                     AuthorRow::as_select(),
-                    rank_expr(f, by_relevance),
+                    no_rank(),
                 ))
                 .into_boxed::<DbBackend>(),
             f
@@ -321,22 +343,62 @@ pub fn list(
     let key = seek.map(|s| (&s.key, s.id));
     let rows: Vec<Raw> = match field {
         RELEVANCE => {
-            // Best first (ascending score); among equals, newest first.
-            let q = base().order((rank_expr(f, true).asc(), articles::id.desc()));
-            let q = match key {
-                Some((SeekKey::Float(k), id)) => q.filter(
-                    rank_expr(f, true)
-                        .gt(*k)
-                        .or(rank_expr(f, true).eq(*k).and(articles::id.lt(id))),
-                ),
-                _ => q,
+            let Some(s) = &f.search else {
+                return Ok((Vec::new(), total));
             };
-            q.offset(offset).limit(limit).load(conn)?
+            // Best first (ascending score); among equals, newest first.
+            macro_rules! ranked {
+                ($q:expr) => {{
+                    let q = $q.order((s.rank().asc(), articles::id.desc()));
+                    let q = match key {
+                        Some((SeekKey::Float(k), id)) => {
+                            q.filter(s.rank().gt(*k).or(s.rank().eq(*k).and(articles::id.lt(id))))
+                        }
+                        _ => q,
+                    };
+                    q.offset(offset).limit(limit).load::<Raw>(conn)?
+                }};
+            }
+            match s.backend() {
+                // FTS5 scores a document only inside the query that matched
+                // it: join the index rather than scoring row by row.
+                Backend::Sqlite => ranked!(
+                    filtered!(
+                        articles::table
+                            .inner_join(users::table)
+                            .inner_join(
+                                articles_fts::table.on(articles_fts::rowid.eq(articles::id))
+                            )
+                            .select((
+                                ArticleSummaryRow::as_select(),
+                                AuthorRow::as_select(),
+                                s.rank(),
+                            ))
+                            .into_boxed::<DbBackend>(),
+                        f,
+                        false
+                    )
+                    .filter(s.fts_match())
+                ),
+                Backend::Postgres => ranked!(filtered!(
+                    articles::table
+                        .inner_join(users::table)
+                        .select((
+                            ArticleSummaryRow::as_select(),
+                            AuthorRow::as_select(),
+                            s.rank(),
+                        ))
+                        .into_boxed::<DbBackend>(),
+                    f
+                )),
+            }
         }
         "published_at" => {
             let nullable = f.may_lack_published_at();
             // Never-published drafts (NULL) sort as the oldest, on both
-            // backends: first ascending, last descending.
+            // backends: first ascending, last descending. Every query says
+            // so explicitly, so that PostgreSQL reads its NULLS FIRST
+            // indices in order instead of sorting.
             let order = if desc {
                 "articles.published_at DESC NULLS LAST"
             } else {
@@ -361,7 +423,8 @@ pub fn list(
                                     .le(k)
                                     .and(articles::published_at.lt(k).or(articles::id.lt(id))),
                             )
-                            .order((articles::published_at.desc(), articles::id.desc()))
+                            .order(sql::<Timestamp>(order))
+                            .then_order_by(articles::id.desc())
                             .limit(limit)
                             .load(conn)?
                     } else {
@@ -371,7 +434,8 @@ pub fn list(
                                     .ge(k)
                                     .and(articles::published_at.gt(k).or(articles::id.gt(id))),
                             )
-                            .order((articles::published_at.asc(), articles::id.asc()))
+                            .order(sql::<Timestamp>(order))
+                            .then_order_by(articles::id.asc())
                             .limit(limit)
                             .load(conn)?
                     };
@@ -403,7 +467,8 @@ pub fn list(
                         if (rows.len() as i64) < limit {
                             let more: Vec<Raw> = base()
                                 .filter(articles::published_at.is_not_null())
-                                .order((articles::published_at.asc(), articles::id.asc()))
+                                .order(sql::<Timestamp>(order))
+                                .then_order_by(articles::id.asc())
                                 .limit(limit - rows.len() as i64)
                                 .load(conn)?;
                             rows.extend(more);

@@ -189,6 +189,7 @@ async fn list_articles(
     let author_slug = q.author;
     let now = crate::time::now();
     let status = q.status;
+    let backend = state.db.backend();
     let (rows, total, tags, bodies) = {
         let page = page.clone();
         state
@@ -206,6 +207,7 @@ async fn list_articles(
                     return empty();
                 };
                 let filter = ArticleFilter {
+                    backend,
                     now,
                     visible_only,
                     owner,

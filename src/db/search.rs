@@ -13,7 +13,22 @@ use diesel::dsl::sql;
 use diesel::expression::BoxableExpression;
 use diesel::sql_types::{Bool, Double, Nullable, Text};
 
+use super::schema::{article_tags, articles, users};
 use super::{Backend, DbBackend};
+
+diesel::table! {
+    /// SQLite only: the FTS5 index over articles (created by the content
+    /// migration, kept in sync by triggers). Joined on `rowid = articles.id`
+    /// when results are ranked, so that FTS5 scores each match once.
+    articles_fts (rowid) {
+        rowid -> BigInt,
+    }
+}
+
+// Pair by pair: the pairs among the schema's own tables exist already.
+diesel::allow_tables_to_appear_in_same_query!(articles_fts, articles);
+diesel::allow_tables_to_appear_in_same_query!(articles_fts, users);
+diesel::allow_tables_to_appear_in_same_query!(articles_fts, article_tags);
 
 /// At most this many words of a query are used (a 1,000-character query
 /// still answers quickly; relevance is decided by the first words anyway).
@@ -93,23 +108,27 @@ impl SearchQuery {
         }
     }
 
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// SQLite: the match on a joined `articles_fts` (see [`articles_fts`]).
+    pub fn fts_match<QS>(&self) -> Box<dyn BoxableExpression<QS, DbBackend, SqlType = Bool>> {
+        Box::new(sql::<Bool>("articles_fts MATCH ").bind::<Text, _>(self.text.clone()))
+    }
+
     /// A relevance score where smaller is better, so that ordering by it
     /// ascending lists the best match first on both backends. Titles weigh
-    /// more than excerpts, excerpts more than the body.
+    /// more than excerpts, excerpts more than the body. On SQLite the query
+    /// must join `articles_fts` and filter with [`Self::fts_match`].
     pub fn rank<QS>(
         &self,
     ) -> Box<dyn BoxableExpression<QS, DbBackend, SqlType = Nullable<Double>>> {
         match self.backend {
-            // bm25() is negative, more negative for better matches. The
-            // rowid constraint makes FTS5 score just that one document.
-            Backend::Sqlite => Box::new(
-                sql::<Nullable<Double>>(
-                    "(SELECT bm25(articles_fts, 10.0, 4.0, 1.0) FROM articles_fts \
-                     WHERE articles_fts MATCH ",
-                )
-                .bind::<Text, _>(self.text.clone())
-                .sql(" AND articles_fts.rowid = articles.id)"),
-            ),
+            // bm25() is negative, more negative for better matches.
+            Backend::Sqlite => Box::new(sql::<Nullable<Double>>(
+                "bm25(articles_fts, 10.0, 4.0, 1.0)",
+            )),
             Backend::Postgres => Box::new(
                 sql::<Nullable<Double>>(
                     "CAST(-ts_rank(articles.search_vector, plainto_tsquery('english', ",

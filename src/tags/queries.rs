@@ -1,8 +1,10 @@
 //! SQL for tags. `article_count` is computed, never stored: it counts the
 //! published articles visible *now*, and a scheduled article becomes
 //! visible without any write, so a stored counter would be wrong until a
-//! job ran. The count is a correlated subquery on the `(tag_id, article_id)`
-//! index, evaluated only for the rows of the page when sorting by name.
+//! job ran. Each `article_tags` row carries a trigger-kept copy of its
+//! article's status and `published_at`, so the count is a range count on
+//! the covering index `(tag_id, article_status, article_published_at)`,
+//! evaluated only for the rows of the page when sorting by name.
 
 use chrono::NaiveDateTime;
 use diesel::dsl::sql;
@@ -44,9 +46,9 @@ type CountExpr = Box<dyn BoxableExpression<tags::table, DbBackend, SqlType = Big
 fn article_count(now: NaiveDateTime) -> CountExpr {
     Box::new(
         sql::<BigInt>(
-            "(SELECT COUNT(*) FROM article_tags JOIN articles ON articles.id = article_tags.article_id \
-             WHERE article_tags.tag_id = tags.id AND articles.status = 'published' \
-             AND articles.published_at <= ",
+            "(SELECT COUNT(*) FROM article_tags WHERE article_tags.tag_id = tags.id \
+             AND article_tags.article_status = 'published' \
+             AND article_tags.article_published_at <= ",
         )
         .bind::<Timestamp, _>(now)
         .sql(")"),
