@@ -122,7 +122,7 @@ pub struct Article {
     pub version: i64,
     #[schema(example = json!(null))]
     pub feature_image: Option<String>,
-    /// Words / 200, rounded, at least 1.
+    /// Words of the body's text / 200 (whole minutes), at least 1.
     #[schema(example = 3)]
     pub reading_time_minutes: i32,
     #[schema(example = true)]

@@ -217,10 +217,10 @@ pub fn excerpt(text: &str, max: usize) -> String {
     format!("{head}…")
 }
 
-/// Minutes at `WORDS_PER_MINUTE`, rounded, at least 1.
+/// Whole minutes at `WORDS_PER_MINUTE` (words / 200), at least 1.
 pub fn reading_time(text: &str) -> i32 {
     let words = text.split_whitespace().count();
-    let minutes = (words + WORDS_PER_MINUTE / 2) / WORDS_PER_MINUTE;
+    let minutes = words / WORDS_PER_MINUTE;
     i32::try_from(minutes.max(1)).unwrap_or(i32::MAX)
 }
 
@@ -271,8 +271,8 @@ mod tests {
     #[test]
     fn reading_time_is_at_least_one_minute() {
         assert_eq!(reading_time(""), 1);
-        assert_eq!(reading_time(&"w ".repeat(299)), 1);
-        assert_eq!(reading_time(&"w ".repeat(300)), 2);
+        assert_eq!(reading_time(&"w ".repeat(399)), 1);
+        assert_eq!(reading_time(&"w ".repeat(400)), 2);
         assert_eq!(reading_time(&"w ".repeat(1000)), 5);
     }
 }
