@@ -844,25 +844,48 @@ pub fn popular_ids(
             q.limit(limit).load(conn)
         }
         Some(since) => {
+            // Rank from the daily counters alone (the covering day index),
+            // then keep the visible articles, fetching more candidates when
+            // some were hidden since. Joining articles first would make the
+            // planner walk every published article.
             let total = match metric {
                 Metric::Views => "CAST(SUM(article_daily_stats.views) AS BIGINT)",
                 Metric::Comments => "CAST(SUM(article_daily_stats.comments) AS BIGINT)",
             };
-            let rows: Vec<(i64, i64)> = article_daily_stats::table
-                .inner_join(articles::table)
-                .filter(article_daily_stats::day.ge(since))
-                .filter(articles::status.eq("published"))
-                .filter(articles::published_at.le(now))
-                .group_by(article_daily_stats::article_id)
-                .having(sql::<Bool>(total).sql(" > 0"))
-                .select((article_daily_stats::article_id, sql::<BigInt>(total)))
-                .order((
-                    sql::<BigInt>(total).desc(),
-                    article_daily_stats::article_id.desc(),
-                ))
-                .limit(limit)
-                .load(conn)?;
-            Ok(rows.into_iter().map(|(id, _)| id).collect())
+            let batch = (limit * 2).max(20);
+            let mut out: Vec<i64> = Vec::with_capacity(limit as usize);
+            let mut offset = 0;
+            loop {
+                let ranked: Vec<(i64, i64)> = article_daily_stats::table
+                    .filter(article_daily_stats::day.ge(since))
+                    .group_by(article_daily_stats::article_id)
+                    .having(sql::<Bool>(total).sql(" > 0"))
+                    .select((article_daily_stats::article_id, sql::<BigInt>(total)))
+                    .order((
+                        sql::<BigInt>(total).desc(),
+                        article_daily_stats::article_id.desc(),
+                    ))
+                    .offset(offset)
+                    .limit(batch)
+                    .load(conn)?;
+                let ids: Vec<i64> = ranked.iter().map(|(id, _)| *id).collect();
+                let visible: Vec<i64> = articles::table
+                    .filter(articles::id.eq_any(&ids))
+                    .filter(articles::status.eq("published"))
+                    .filter(articles::published_at.le(now))
+                    .select(articles::id)
+                    .load(conn)?;
+                for id in ids.iter().filter(|id| visible.contains(id)) {
+                    out.push(*id);
+                    if out.len() as i64 == limit {
+                        return Ok(out);
+                    }
+                }
+                if (ranked.len() as i64) < batch {
+                    return Ok(out);
+                }
+                offset += batch;
+            }
         }
     }
 }

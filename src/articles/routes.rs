@@ -109,6 +109,7 @@ fn items(
 /// sort; ties in the sort key are broken by id.
 #[utoipa::path(
     tag = "articles",
+    security((), ("bearer" = [])),
     params(ArticleListQuery),
     responses(
         (status = 200, description = "A page of articles", body = Page<ArticleListItem>,
@@ -331,6 +332,7 @@ fn load_article(conn: &mut crate::db::DbConnection, id: i64) -> Result<Article, 
 /// ETag of the body and `Cache-Control: public`.
 #[utoipa::path(
     tag = "articles",
+    security((), ("bearer" = [])),
     params(("id" = i64, Path, description = "Article id")),
     responses(
         (status = 200, description = "The article", body = Article, headers(("ETag" = String, description = "\"a{id}-v{version}\" for signed-in callers"))),
@@ -352,8 +354,9 @@ async fn get_article(
     let article = state
         .db
         .read(move |conn| {
-            content::load_visible(conn, user.as_ref(), id, now)?;
-            load_article(conn, id)
+            let (row, author) = content::load_visible(conn, user.as_ref(), id, now)?;
+            let tags = queries::tags_of(conn, id)?;
+            Ok(Article::from_parts(row, author, tags))
         })
         .await?;
     Ok(article_response(
@@ -375,6 +378,7 @@ enum BySlug {
 /// /api/v1/articles/slug/{current}`.
 #[utoipa::path(
     tag = "articles",
+    security((), ("bearer" = [])),
     params(("slug" = String, Path, description = "Article slug, current or former")),
     responses(
         (status = 200, description = "The article", body = Article, headers(("ETag" = String, description = "\"a{id}-v{version}\" for signed-in callers"))),
@@ -400,11 +404,14 @@ async fn get_article_by_slug(
         .db
         .read(move |conn| {
             let not_found = || ApiError::not_found("no article has this slug");
-            if let Some((row, _)) = queries::find_by_slug(conn, &slug)? {
+            if let Some((row, author)) = queries::find_by_slug(conn, &slug)? {
                 if !content::can_see(user.as_ref(), &row, now) {
                     return Err(not_found());
                 }
-                return Ok(BySlug::Found(Box::new(load_article(conn, row.id)?)));
+                let tags = queries::tags_of(conn, row.id)?;
+                return Ok(BySlug::Found(Box::new(Article::from_parts(
+                    row, author, tags,
+                ))));
             }
             let Some(id) = queries::redirect_target(conn, &slug)? else {
                 return Err(not_found());

@@ -1636,6 +1636,12 @@ db_test!(popular_ranks_by_period_and_validates, |backend| {
     }
     pop("?limit=50").await.assert_status(200);
     pop("?limit=1").await.assert_status(200);
+    // Many hidden articles ranking above the visible ones are skipped.
+    for i in 0..25 {
+        let d = id(&draft(&app, &token, &format!("Hidden {i}")).await);
+        add_daily(&app, d, 0, 5_000 + i, 0);
+    }
+    assert_eq!(ids(&pop("?metric=views&period=day&limit=2").await), [b, a]);
 });
 
 db_test!(stats_for_owner_and_editors, |backend| {
