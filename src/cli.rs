@@ -1,9 +1,13 @@
-//! The command line: `serve` (default), `migrate`, `user create`, `openapi`.
+//! The command line: `serve` (default), `migrate`, `user create`, `seed`,
+//! `openapi`.
 
 use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::auth::Role;
 use crate::config::{Config, LogFormat};
+use crate::db::Db;
+use crate::seed;
 use crate::startup::{self, Application};
 use crate::users::queries::{self as users, AccountInput};
 
@@ -21,13 +25,31 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Apply pending migrations, then serve HTTP (the default).
-    Serve,
+    Serve {
+        /// Load the demo newsroom first if the site has no article yet,
+        /// and print the demo editor's sign-in (demo only).
+        #[arg(long)]
+        demo: bool,
+    },
     /// Apply pending migrations and exit.
     Migrate,
     /// Manage users.
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Load content: the demo newsroom and/or synthetic articles.
+    #[command(arg_required_else_help = true)]
+    Seed {
+        /// Load a small demo newsroom (authors, tags, a dozen articles) and
+        /// print the demo editor's email and password. Demo only: delete
+        /// that account before going live.
+        #[arg(long)]
+        demo: bool,
+        /// Make N synthetic published articles with tags and authors, for
+        /// benchmarks.
+        #[arg(long, value_name = "N")]
+        articles: Option<u64>,
     },
     /// Print the OpenAPI document (the source of openapi/openapi.json).
     Openapi,
@@ -71,9 +93,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::from_env().map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
     init_logging(&config);
     let system = actix_web::rt::System::new();
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => system.block_on(async move {
+    match cli.command.unwrap_or(Command::Serve { demo: false }) {
+        Command::Serve { demo } => system.block_on(async move {
             let app = Application::build(config).await?;
+            if demo {
+                seed_demo_if_empty(&app.state().db).await?;
+            }
             tracing::info!(port = app.port(), "newsdesk listening");
             app.run_until_stopped().await?;
             Ok(())
@@ -86,8 +111,55 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User {
             command: UserCommand::Create { email, name, role },
         } => system.block_on(async move { create_user(&config, email, name, role).await }),
+        Command::Seed { demo, articles } => system.block_on(async move {
+            let db = startup::prepare_database(&config).await?;
+            actix_web::web::block(move || seed(&db, demo, articles)).await?
+        }),
         Command::Openapi => Ok(()),
     }
+}
+
+/// `serve --demo`: loads the demo newsroom only into a site without articles.
+async fn seed_demo_if_empty(db: &Db) -> anyhow::Result<()> {
+    let db = db.clone();
+    actix_web::web::block(move || -> anyhow::Result<()> {
+        let mut conn = db.conn().map_err(|e| anyhow::anyhow!("{e}"))?;
+        if !seed::is_empty(&mut conn)? {
+            tracing::info!("the site has articles; --demo loads nothing");
+            return Ok(());
+        }
+        let summary = seed::seed_demo(&mut conn)?;
+        crate::comments::seed_demo_activity(&mut conn)?;
+        println!("{summary}");
+        Ok(())
+    })
+    .await?
+}
+
+fn seed(db: &Db, demo: bool, articles: Option<u64>) -> anyhow::Result<()> {
+    let mut conn = db.conn().map_err(|e| anyhow::anyhow!("{e}"))?;
+    if demo {
+        let summary = seed::seed_demo(&mut conn)?;
+        crate::comments::seed_demo_activity(&mut conn)?;
+        println!("{summary}");
+    }
+    if let Some(n) = articles {
+        let bar = ProgressBar::new(n);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner} {bar:40} {pos}/{len} articles ({per_sec}, {eta} left)",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        let start = std::time::Instant::now();
+        let made = seed::seed_articles(&mut conn, n, |done| bar.set_position(done))?;
+        bar.finish_and_clear();
+        println!(
+            "made {made} synthetic articles in {:.1}s",
+            start.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
 }
 
 async fn create_user(

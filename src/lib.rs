@@ -1,6 +1,8 @@
 //! newsdesk: a headless CMS that serves news content as a JSON API.
 
+pub mod articles;
 pub mod auth;
+pub mod authors;
 pub mod cli;
 pub mod comments;
 pub mod config;
@@ -10,9 +12,11 @@ pub mod http;
 pub mod metrics;
 pub mod openapi;
 pub mod ops;
+pub mod seed;
 pub mod slug;
 pub mod startup;
 pub mod state;
+pub mod tags;
 pub mod time;
 pub mod users;
 pub mod validate;

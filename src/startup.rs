@@ -35,6 +35,9 @@ where
         scope::scope("/api/v1")
             .configure(crate::auth::routes::routes)
             .configure(crate::users::routes::routes)
+            .configure(crate::articles::routes::routes)
+            .configure(crate::tags::routes::routes)
+            .configure(crate::authors::routes::routes)
             .configure(crate::views::routes::routes)
             .configure(crate::comments::routes::routes),
     )

@@ -6,6 +6,7 @@
 
 pub mod keyset;
 pub mod schema;
+pub mod search;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};

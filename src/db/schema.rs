@@ -75,6 +75,10 @@ diesel::table! {
         article_id -> BigInt,
         tag_id -> BigInt,
         position -> Integer,
+        /// Copy of the article's status, kept by triggers (for tag counts).
+        article_status -> Text,
+        /// Copy of the article's published_at, kept by triggers.
+        article_published_at -> Nullable<Timestamp>,
     }
 }
 

@@ -63,7 +63,11 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     // Every request body of the API is an object. serde's derived structs
     // also accept an array of the fields in declaration order; refuse that.
+    // Malformed JSON stays a 400 even when it starts like an array.
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+        if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+            return Err(ApiError::bad_request(format!("malformed JSON: {e}")));
+        }
         return Err(ApiError::invalid("body", "must be a JSON object"));
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);

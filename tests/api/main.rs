@@ -7,13 +7,19 @@
     reason = "tests fail loudly on purpose"
 )]
 
+mod content;
 mod helpers;
 
+mod articles;
 mod auth;
+mod authors;
 mod cli;
 mod comments;
 mod errors;
 mod ops;
+mod search;
+mod seed;
 mod shutdown;
+mod tags;
 mod users;
 mod views;

@@ -1,0 +1,18 @@
+DROP TRIGGER articles_visibility_to_tags ON articles;
+DROP FUNCTION articles_visibility_to_tags();
+DROP TRIGGER article_tags_copy_visibility ON article_tags;
+DROP FUNCTION article_tags_copy_visibility();
+DROP INDEX article_tags_visible_idx;
+ALTER TABLE article_tags DROP COLUMN article_published_at;
+ALTER TABLE article_tags DROP COLUMN article_status;
+DROP INDEX article_revisions_editor_idx;
+DROP INDEX articles_comments_idx;
+DROP INDEX articles_views_idx;
+DROP INDEX articles_title_idx;
+DROP INDEX articles_updated_idx;
+DROP INDEX articles_author_idx;
+CREATE INDEX articles_author_idx ON articles (author_id, status, published_at, id);
+DROP INDEX articles_published_idx;
+CREATE INDEX articles_published_idx ON articles (published_at, id);
+DROP INDEX articles_status_published_idx;
+CREATE INDEX articles_status_published_idx ON articles (status, published_at, id);

@@ -1,0 +1,10 @@
+DROP TRIGGER articles_visibility_to_tags;
+DROP TRIGGER article_tags_copy_visibility;
+DROP INDEX article_tags_visible_idx;
+ALTER TABLE article_tags DROP COLUMN article_published_at;
+ALTER TABLE article_tags DROP COLUMN article_status;
+DROP INDEX article_revisions_editor_idx;
+DROP INDEX articles_comments_idx;
+DROP INDEX articles_views_idx;
+DROP INDEX articles_title_idx;
+DROP INDEX articles_updated_idx;

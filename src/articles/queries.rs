@@ -1,0 +1,900 @@
+//! SQL for articles, their tag links, revisions, slug redirects and the
+//! counters other modules write. Returns `QueryResult`; the HTTP layer
+//! decides statuses.
+//!
+//! The list is one query for the page (articles joined with their authors)
+//! plus one batched query for the page's tags (and one for bodies with
+//! `include=body`): never one query per article. Every sort pages by keyset
+//! on `(key, id)`, so a deep cursor costs what the first page does.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::dsl::sql;
+use diesel::expression::BoxableExpression;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Double, Nullable, Timestamp};
+
+use super::dto::{Metric, StatusFilter, TagRef};
+use crate::db::schema::{
+    article_daily_stats, article_revisions, article_tags, articles, slug_redirects, tags, users,
+};
+use crate::db::search::{SearchQuery, articles_fts};
+use crate::db::{Backend, DbBackend, DbConnection};
+use crate::http::PageRequest;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = articles)]
+pub struct ArticleRow {
+    pub id: i64,
+    pub slug: String,
+    pub title: String,
+    pub subtitle: Option<String>,
+    pub custom_excerpt: Option<String>,
+    pub excerpt: String,
+    pub body: String,
+    pub body_format: String,
+    pub body_html: String,
+    pub body_text: String,
+    pub status: String,
+    pub published_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub version: i64,
+    pub feature_image: Option<String>,
+    pub reading_time_minutes: i32,
+    pub comments_enabled: bool,
+    pub meta_title: Option<String>,
+    pub meta_description: Option<String>,
+    pub canonical_url: Option<String>,
+    pub author_id: i64,
+    pub view_count: i64,
+    pub comment_count: i64,
+}
+
+/// An article without its body columns: what a list loads.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = articles)]
+pub struct ArticleSummaryRow {
+    pub id: i64,
+    pub slug: String,
+    pub title: String,
+    pub subtitle: Option<String>,
+    pub excerpt: String,
+    pub body_format: String,
+    pub status: String,
+    pub published_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub version: i64,
+    pub feature_image: Option<String>,
+    pub reading_time_minutes: i32,
+    pub comments_enabled: bool,
+    pub meta_title: Option<String>,
+    pub meta_description: Option<String>,
+    pub canonical_url: Option<String>,
+    pub author_id: i64,
+    pub view_count: i64,
+    pub comment_count: i64,
+}
+
+/// The byline columns of a user.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct AuthorRow {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub avatar_url: Option<String>,
+}
+
+/// Every column a content change writes (all of them, `None` as NULL, so
+/// that rows can be inserted in batches on SQLite too).
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = articles, treat_none_as_null = true, treat_none_as_default_value = false)]
+pub struct ArticleContent {
+    pub slug: String,
+    pub title: String,
+    pub subtitle: Option<String>,
+    pub custom_excerpt: Option<String>,
+    pub excerpt: String,
+    pub body: String,
+    pub body_format: String,
+    pub body_html: String,
+    pub body_text: String,
+    pub status: String,
+    pub published_at: Option<NaiveDateTime>,
+    pub updated_at: NaiveDateTime,
+    pub version: i64,
+    pub feature_image: Option<String>,
+    pub reading_time_minutes: i32,
+    pub comments_enabled: bool,
+    pub meta_title: Option<String>,
+    pub meta_description: Option<String>,
+    pub canonical_url: Option<String>,
+    pub author_id: i64,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = articles)]
+pub struct NewArticle {
+    #[diesel(embed)]
+    pub content: ArticleContent,
+    pub created_at: NaiveDateTime,
+    /// 0 for a new article; set by the benchmark seed.
+    pub view_count: i64,
+    pub comment_count: i64,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = article_revisions)]
+pub struct RevisionRow {
+    pub id: i64,
+    pub article_id: i64,
+    pub version: i64,
+    pub title: String,
+    pub editor_id: Option<i64>,
+    pub snapshot: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// Which articles a list shows. Built by the handler from the caller's
+/// role and the query string; `tag_ids` and `author_id` are already
+/// resolved from slugs.
+#[derive(Debug, Clone)]
+pub struct ArticleFilter {
+    pub backend: Backend,
+    pub now: NaiveDateTime,
+    /// Only published articles whose `published_at` has passed.
+    pub visible_only: bool,
+    /// Only this user's own articles (an author listing drafts).
+    pub owner: Option<i64>,
+    pub status: Option<StatusFilter>,
+    pub author_id: Option<i64>,
+    /// All must be linked.
+    pub tag_ids: Vec<i64>,
+    pub search: Option<SearchQuery>,
+    pub published_after: Option<NaiveDateTime>,
+    pub published_before: Option<NaiveDateTime>,
+}
+
+impl ArticleFilter {
+    /// Whether rows without `published_at` can be in the result.
+    fn may_lack_published_at(&self) -> bool {
+        !self.visible_only
+            && !matches!(
+                self.status,
+                Some(StatusFilter::Published | StatusFilter::Scheduled)
+            )
+            && self.published_after.is_none()
+            && self.published_before.is_none()
+    }
+}
+
+/// `articles.published_at <= now`. On SQLite the term is marked as true
+/// for nearly every row (`likelihood`): without table statistics SQLite
+/// otherwise takes it for a selective range, reads every published article
+/// through the `published_at` index and sorts them all, instead of walking
+/// the index of the requested sort and stopping after one page.
+fn published_by<QS>(
+    backend: Backend,
+    now: NaiveDateTime,
+) -> Box<dyn BoxableExpression<QS, DbBackend, SqlType = Bool>> {
+    match backend {
+        Backend::Sqlite => Box::new(
+            sql::<Bool>("likelihood(articles.published_at <= ")
+                .bind::<Timestamp, _>(now)
+                .sql(", 0.99)"),
+        ),
+        Backend::Postgres => {
+            Box::new(sql::<Bool>("articles.published_at <= ").bind::<Timestamp, _>(now))
+        }
+    }
+}
+
+/// Applies an `ArticleFilter` to any boxed query over `articles` (alone or
+/// joined): the same text serves the count and the page.
+macro_rules! filtered {
+    ($query:expr, $f:expr) => {
+        filtered!($query, $f, true)
+    };
+    ($query:expr, $f:expr, $with_search:expr) => {{
+        let f: &ArticleFilter = $f;
+        let mut q = $query;
+        if f.visible_only {
+            q = q
+                .filter(articles::status.eq("published"))
+                .filter(published_by(f.backend, f.now));
+        }
+        if let Some(owner) = f.owner {
+            q = q.filter(articles::author_id.eq(owner));
+        }
+        match f.status {
+            None => {}
+            Some(StatusFilter::Draft) => q = q.filter(articles::status.eq("draft")),
+            Some(StatusFilter::Archived) => q = q.filter(articles::status.eq("archived")),
+            Some(StatusFilter::Published) => q = q.filter(articles::status.eq("published")),
+            Some(StatusFilter::Scheduled) => {
+                q = q
+                    .filter(articles::status.eq("published"))
+                    .filter(articles::published_at.gt(f.now))
+            }
+        }
+        if let Some(author) = f.author_id {
+            q = q.filter(articles::author_id.eq(author));
+        }
+        for tag in &f.tag_ids {
+            q = q.filter(
+                articles::id.eq_any(
+                    article_tags::table
+                        .filter(article_tags::tag_id.eq(*tag))
+                        .select(article_tags::article_id),
+                ),
+            );
+        }
+        if let Some(search) = f.search.as_ref().filter(|_| $with_search) {
+            q = q.filter(search.matches());
+        }
+        if let Some(t) = f.published_after {
+            q = q.filter(articles::published_at.gt(t));
+        }
+        if let Some(t) = f.published_before {
+            q = q.filter(articles::published_at.lt(t));
+        }
+        q
+    }};
+}
+
+/// A typed keyset position, parsed from a cursor.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SeekKey {
+    /// `published_at` (NULL for a never-published draft) or `updated_at`.
+    Time(Option<NaiveDateTime>),
+    Text(String),
+    Int(i64),
+    Float(f64),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Seek {
+    pub key: SeekKey,
+    pub id: i64,
+}
+
+/// The pseudo sort field of search results without an explicit sort.
+pub const RELEVANCE: &str = "relevance";
+
+/// Reads a cursor's key for the given sort field; `None` when it cannot
+/// be one this API issued for that sort.
+pub fn parse_seek(field: &str, key: Option<&str>, id: i64) -> Option<Seek> {
+    let key = match field {
+        "published_at" => SeekKey::Time(match key {
+            None => None,
+            Some(k) => Some(crate::time::parse_rfc3339(k)?),
+        }),
+        "updated_at" => SeekKey::Time(Some(crate::time::parse_rfc3339(key?)?)),
+        "title" => SeekKey::Text(key?.to_string()),
+        "view_count" | "comment_count" => SeekKey::Int(key?.parse().ok()?),
+        RELEVANCE => SeekKey::Float(key?.parse::<f64>().ok().filter(|f| f.is_finite())?),
+        _ => return None,
+    };
+    Some(Seek { key, id })
+}
+
+/// The cursor key of a list row under the given sort field.
+pub fn sort_key(row: &ListRow, field: &str) -> Option<String> {
+    let a = &row.article;
+    match field {
+        "published_at" => a.published_at.map(crate::time::cursor_key),
+        "updated_at" => Some(crate::time::cursor_key(a.updated_at)),
+        "title" => Some(a.title.clone()),
+        "view_count" => Some(a.view_count.to_string()),
+        "comment_count" => Some(a.comment_count.to_string()),
+        RELEVANCE => row.rank.map(|r| r.to_string()),
+        _ => None,
+    }
+}
+
+/// One row of a list page.
+#[derive(Debug, Clone)]
+pub struct ListRow {
+    pub article: ArticleSummaryRow,
+    pub author: AuthorRow,
+    /// The relevance score when ordering by relevance.
+    pub rank: Option<f64>,
+}
+
+type JoinQs = diesel::dsl::InnerJoinQuerySource<articles::table, users::table>;
+
+/// The rank column of pages not ordered by relevance.
+fn no_rank() -> Box<dyn BoxableExpression<JoinQs, DbBackend, SqlType = Nullable<Double>>> {
+    Box::new(sql::<Nullable<Double>>("CAST(NULL AS DOUBLE PRECISION)"))
+}
+
+/// The rows of a page and the total matching the filter.
+pub fn list(
+    conn: &mut DbConnection,
+    f: &ArticleFilter,
+    page: &PageRequest,
+    seek: Option<&Seek>,
+) -> QueryResult<(Vec<ListRow>, i64)> {
+    let total = filtered!(articles::table.into_boxed::<DbBackend>(), f)
+        .count()
+        .get_result::<i64>(conn)?;
+    if total == 0 {
+        return Ok((Vec::new(), 0));
+    }
+    let field = page.sort.field;
+    let desc = page.sort.desc;
+    let limit = page.fetch_limit();
+    let offset = page.offset();
+    let base = || {
+        filtered!(
+            articles::table
+                .inner_join(users::table)
+                .select((
+                    ArticleSummaryRow::as_select(),
+                    AuthorRow::as_select(),
+                    no_rank(),
+                ))
+                .into_boxed::<DbBackend>(),
+            f
+        )
+    };
+    type Raw = (ArticleSummaryRow, AuthorRow, Option<f64>);
+    let key = seek.map(|s| (&s.key, s.id));
+    let rows: Vec<Raw> = match field {
+        RELEVANCE => {
+            let Some(s) = &f.search else {
+                return Ok((Vec::new(), total));
+            };
+            // Best first (ascending score); among equals, newest first.
+            macro_rules! ranked {
+                ($q:expr) => {{
+                    let q = $q.order((s.rank().asc(), articles::id.desc()));
+                    let q = match key {
+                        Some((SeekKey::Float(k), id)) => {
+                            q.filter(s.rank().gt(*k).or(s.rank().eq(*k).and(articles::id.lt(id))))
+                        }
+                        _ => q,
+                    };
+                    q.offset(offset).limit(limit).load::<Raw>(conn)?
+                }};
+            }
+            match s.backend() {
+                // FTS5 scores a document only inside the query that matched
+                // it: join the index rather than scoring row by row.
+                Backend::Sqlite => ranked!(
+                    filtered!(
+                        articles::table
+                            .inner_join(users::table)
+                            .inner_join(
+                                articles_fts::table.on(articles_fts::rowid.eq(articles::id))
+                            )
+                            .select((
+                                ArticleSummaryRow::as_select(),
+                                AuthorRow::as_select(),
+                                s.rank(),
+                            ))
+                            .into_boxed::<DbBackend>(),
+                        f,
+                        false
+                    )
+                    .filter(s.fts_match())
+                ),
+                Backend::Postgres => ranked!(filtered!(
+                    articles::table
+                        .inner_join(users::table)
+                        .select((
+                            ArticleSummaryRow::as_select(),
+                            AuthorRow::as_select(),
+                            s.rank(),
+                        ))
+                        .into_boxed::<DbBackend>(),
+                    f
+                )),
+            }
+        }
+        "published_at" => {
+            let nullable = f.may_lack_published_at();
+            // Never-published drafts (NULL) sort as the oldest, on both
+            // backends: first ascending, last descending. Every query says
+            // so explicitly, so that PostgreSQL reads its NULLS FIRST
+            // indices in order instead of sorting.
+            let order = if desc {
+                "articles.published_at DESC NULLS LAST"
+            } else {
+                "articles.published_at ASC NULLS FIRST"
+            };
+            match key {
+                None => {
+                    let q = base().order(sql::<Timestamp>(order));
+                    let q = if desc {
+                        q.then_order_by(articles::id.desc())
+                    } else {
+                        q.then_order_by(articles::id.asc())
+                    };
+                    q.offset(offset).limit(limit).load(conn)?
+                }
+                Some((SeekKey::Time(Some(k)), id)) => {
+                    let k = *k;
+                    let mut rows: Vec<Raw> = if desc {
+                        base()
+                            .filter(
+                                articles::published_at
+                                    .le(k)
+                                    .and(articles::published_at.lt(k).or(articles::id.lt(id))),
+                            )
+                            .order(sql::<Timestamp>(order))
+                            .then_order_by(articles::id.desc())
+                            .limit(limit)
+                            .load(conn)?
+                    } else {
+                        base()
+                            .filter(
+                                articles::published_at
+                                    .ge(k)
+                                    .and(articles::published_at.gt(k).or(articles::id.gt(id))),
+                            )
+                            .order(sql::<Timestamp>(order))
+                            .then_order_by(articles::id.asc())
+                            .limit(limit)
+                            .load(conn)?
+                    };
+                    // Descending, the NULLs come after every date.
+                    if desc && nullable && (rows.len() as i64) < limit {
+                        let more: Vec<Raw> = base()
+                            .filter(articles::published_at.is_null())
+                            .order(articles::id.desc())
+                            .limit(limit - rows.len() as i64)
+                            .load(conn)?;
+                        rows.extend(more);
+                    }
+                    rows
+                }
+                Some((SeekKey::Time(None), id)) => {
+                    if desc {
+                        base()
+                            .filter(articles::published_at.is_null().and(articles::id.lt(id)))
+                            .order(articles::id.desc())
+                            .limit(limit)
+                            .load(conn)?
+                    } else {
+                        // Ascending, the NULLs come first, then every date.
+                        let mut rows: Vec<Raw> = base()
+                            .filter(articles::published_at.is_null().and(articles::id.gt(id)))
+                            .order(articles::id.asc())
+                            .limit(limit)
+                            .load(conn)?;
+                        if (rows.len() as i64) < limit {
+                            let more: Vec<Raw> = base()
+                                .filter(articles::published_at.is_not_null())
+                                .order(sql::<Timestamp>(order))
+                                .then_order_by(articles::id.asc())
+                                .limit(limit - rows.len() as i64)
+                                .load(conn)?;
+                            rows.extend(more);
+                        }
+                        rows
+                    }
+                }
+                Some(_) => Vec::new(),
+            }
+        }
+        "updated_at" => {
+            let seek = match key {
+                Some((SeekKey::Time(Some(k)), id)) => Some((*k, id)),
+                _ => None,
+            };
+            crate::order_and_seek!(base(), articles::updated_at, articles::id, desc, seek)
+                .offset(offset)
+                .limit(limit)
+                .load(conn)?
+        }
+        "title" => {
+            let seek = match key {
+                Some((SeekKey::Text(k), id)) => Some((k.clone(), id)),
+                _ => None,
+            };
+            crate::order_and_seek!(base(), articles::title, articles::id, desc, seek)
+                .offset(offset)
+                .limit(limit)
+                .load(conn)?
+        }
+        "view_count" => {
+            let seek = match key {
+                Some((SeekKey::Int(k), id)) => Some((*k, id)),
+                _ => None,
+            };
+            crate::order_and_seek!(base(), articles::view_count, articles::id, desc, seek)
+                .offset(offset)
+                .limit(limit)
+                .load(conn)?
+        }
+        _ => {
+            let seek = match key {
+                Some((SeekKey::Int(k), id)) => Some((*k, id)),
+                _ => None,
+            };
+            crate::order_and_seek!(base(), articles::comment_count, articles::id, desc, seek)
+                .offset(offset)
+                .limit(limit)
+                .load(conn)?
+        }
+    };
+    let rows = rows
+        .into_iter()
+        .map(|(article, author, rank)| ListRow {
+            article,
+            author,
+            rank,
+        })
+        .collect();
+    Ok((rows, total))
+}
+
+/// List rows for the given ids, in that order (ids not found are skipped).
+pub fn list_rows_by_ids(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<ListRow>> {
+    let rows: Vec<(ArticleSummaryRow, AuthorRow)> = articles::table
+        .inner_join(users::table)
+        .filter(articles::id.eq_any(ids))
+        .select((ArticleSummaryRow::as_select(), AuthorRow::as_select()))
+        .load(conn)?;
+    let mut by_id: std::collections::HashMap<i64, (ArticleSummaryRow, AuthorRow)> =
+        rows.into_iter().map(|r| (r.0.id, r)).collect();
+    Ok(ids
+        .iter()
+        .filter_map(|id| by_id.remove(id))
+        .map(|(article, author)| ListRow {
+            article,
+            author,
+            rank: None,
+        })
+        .collect())
+}
+
+/// The tags of many articles at once: `(article_id, tag)` in display order.
+pub fn tags_for(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<(i64, TagRef)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(i64, i64, String, String)> = article_tags::table
+        .inner_join(tags::table)
+        .filter(article_tags::article_id.eq_any(ids))
+        .order((article_tags::article_id, article_tags::position))
+        .select((article_tags::article_id, tags::id, tags::slug, tags::name))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(article_id, id, slug, name)| (article_id, TagRef { id, slug, name }))
+        .collect())
+}
+
+/// `(id, body, body_html)` of many articles at once.
+pub fn bodies_for(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<(i64, String, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    articles::table
+        .filter(articles::id.eq_any(ids))
+        .select((articles::id, articles::body, articles::body_html))
+        .load(conn)
+}
+
+pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<(ArticleRow, AuthorRow)> {
+    articles::table
+        .inner_join(users::table)
+        .filter(articles::id.eq(id))
+        .select((ArticleRow::as_select(), AuthorRow::as_select()))
+        .first(conn)
+}
+
+pub fn find_by_slug(
+    conn: &mut DbConnection,
+    slug: &str,
+) -> QueryResult<Option<(ArticleRow, AuthorRow)>> {
+    articles::table
+        .inner_join(users::table)
+        .filter(articles::slug.eq(slug))
+        .select((ArticleRow::as_select(), AuthorRow::as_select()))
+        .first(conn)
+        .optional()
+}
+
+/// The article an old slug now points at.
+pub fn redirect_target(conn: &mut DbConnection, slug: &str) -> QueryResult<Option<i64>> {
+    slug_redirects::table
+        .find(slug)
+        .select(slug_redirects::article_id)
+        .first(conn)
+        .optional()
+}
+
+pub fn tags_of(conn: &mut DbConnection, id: i64) -> QueryResult<Vec<TagRef>> {
+    Ok(tags_for(conn, &[id])?.into_iter().map(|(_, t)| t).collect())
+}
+
+/// Whether an article other than `except` has this slug.
+pub fn slug_taken(conn: &mut DbConnection, slug: &str, except: Option<i64>) -> QueryResult<bool> {
+    let mut q = articles::table
+        .filter(articles::slug.eq(slug))
+        .select(articles::id)
+        .into_boxed();
+    if let Some(id) = except {
+        q = q.filter(articles::id.ne(id));
+    }
+    Ok(q.first::<i64>(conn).optional()?.is_some())
+}
+
+/// A slug for a new article: `base`, `base-2`, ... that is neither an
+/// article's slug nor an old slug still redirecting.
+pub fn free_slug(conn: &mut DbConnection, base: &str) -> QueryResult<String> {
+    let pattern = crate::slug::variants_pattern(base);
+    let mut taken: Vec<String> = articles::table
+        .filter(
+            articles::slug
+                .eq(base)
+                .or(articles::slug.like(pattern.clone())),
+        )
+        .select(articles::slug)
+        .load(conn)?;
+    taken.extend(
+        slug_redirects::table
+            .filter(
+                slug_redirects::slug
+                    .eq(base)
+                    .or(slug_redirects::slug.like(pattern)),
+            )
+            .select(slug_redirects::slug)
+            .load::<String>(conn)?,
+    );
+    Ok(crate::slug::first_free(base, &taken))
+}
+
+pub fn insert(conn: &mut DbConnection, new: &NewArticle) -> QueryResult<ArticleRow> {
+    diesel::insert_into(articles::table)
+        .values(new)
+        .returning(articles::all_columns)
+        .get_result(conn)
+}
+
+pub fn update_content(
+    conn: &mut DbConnection,
+    id: i64,
+    content: &ArticleContent,
+) -> QueryResult<ArticleRow> {
+    diesel::update(articles::table.find(id))
+        .set(content)
+        .returning(articles::all_columns)
+        .get_result(conn)
+}
+
+/// Replaces an article's tag links, keeping the given order.
+pub fn set_tags(conn: &mut DbConnection, id: i64, tag_ids: &[i64]) -> QueryResult<()> {
+    diesel::delete(article_tags::table.filter(article_tags::article_id.eq(id))).execute(conn)?;
+    if tag_ids.is_empty() {
+        return Ok(());
+    }
+    // One statement per link: diesel's MultiConnection cannot batch-insert
+    // on SQLite, and an article has a handful of tags.
+    for (i, tag) in tag_ids.iter().enumerate() {
+        diesel::insert_into(article_tags::table)
+            .values((
+                article_tags::article_id.eq(id),
+                article_tags::tag_id.eq(*tag),
+                article_tags::position.eq(i32::try_from(i).unwrap_or(i32::MAX)),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Makes `slug` answer for article `id` (replacing any older redirect of it).
+pub fn add_redirect(
+    conn: &mut DbConnection,
+    slug: &str,
+    id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    remove_redirect(conn, slug)?;
+    diesel::insert_into(slug_redirects::table)
+        .values((
+            slug_redirects::slug.eq(slug),
+            slug_redirects::article_id.eq(id),
+            slug_redirects::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn remove_redirect(conn: &mut DbConnection, slug: &str) -> QueryResult<()> {
+    diesel::delete(slug_redirects::table.find(slug)).execute(conn)?;
+    Ok(())
+}
+
+pub fn insert_revision(
+    conn: &mut DbConnection,
+    article_id: i64,
+    version: i64,
+    title: &str,
+    editor_id: i64,
+    snapshot: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::insert_into(article_revisions::table)
+        .values((
+            article_revisions::article_id.eq(article_id),
+            article_revisions::version.eq(version),
+            article_revisions::title.eq(title),
+            article_revisions::editor_id.eq(Some(editor_id)),
+            article_revisions::snapshot.eq(snapshot),
+            article_revisions::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Deletes an article; its tag links, revisions, redirects, comments and
+/// daily counters go with it (foreign keys cascade).
+pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
+    diesel::delete(articles::table.find(id)).execute(conn)
+}
+
+/// A page of an article's revisions with the total.
+pub fn list_revisions(
+    conn: &mut DbConnection,
+    article_id: i64,
+    page: &PageRequest,
+    seek: Option<(i64, i64)>,
+) -> QueryResult<(Vec<RevisionRow>, i64)> {
+    let total = article_revisions::table
+        .filter(article_revisions::article_id.eq(article_id))
+        .count()
+        .get_result::<i64>(conn)?;
+    let q = article_revisions::table
+        .filter(article_revisions::article_id.eq(article_id))
+        .select(RevisionRow::as_select())
+        .into_boxed::<DbBackend>();
+    let rows = crate::order_and_seek!(
+        q,
+        article_revisions::version,
+        article_revisions::id,
+        page.sort.desc,
+        seek
+    )
+    .offset(page.offset())
+    .limit(page.fetch_limit())
+    .load(conn)?;
+    Ok((rows, total))
+}
+
+pub fn find_revision(
+    conn: &mut DbConnection,
+    article_id: i64,
+    version: i64,
+) -> QueryResult<RevisionRow> {
+    article_revisions::table
+        .filter(article_revisions::article_id.eq(article_id))
+        .filter(article_revisions::version.eq(version))
+        .select(RevisionRow::as_select())
+        .first(conn)
+}
+
+/// `(id, name)` of the given users.
+pub fn user_names(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<(i64, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    users::table
+        .filter(users::id.eq_any(ids))
+        .select((users::id, users::name))
+        .load(conn)
+}
+
+/// `(role)` of a user, if the user exists.
+pub fn user_role(conn: &mut DbConnection, id: i64) -> QueryResult<Option<String>> {
+    users::table
+        .find(id)
+        .select(users::role)
+        .first(conn)
+        .optional()
+}
+
+/// Daily counters of one article from `since` on, oldest first.
+pub fn daily_stats(
+    conn: &mut DbConnection,
+    id: i64,
+    since: NaiveDate,
+) -> QueryResult<Vec<(NaiveDate, i64, i64)>> {
+    article_daily_stats::table
+        .filter(article_daily_stats::article_id.eq(id))
+        .filter(article_daily_stats::day.ge(since))
+        .order(article_daily_stats::day.asc())
+        .select((
+            article_daily_stats::day,
+            article_daily_stats::views,
+            article_daily_stats::comments,
+        ))
+        .load(conn)
+}
+
+/// Ids of the visible articles with the highest `metric` since `since`
+/// (all time when `None`), best first; ties go to the newer article.
+/// Articles with nothing counted are left out.
+pub fn popular_ids(
+    conn: &mut DbConnection,
+    metric: Metric,
+    since: Option<NaiveDate>,
+    now: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<i64>> {
+    match since {
+        None => {
+            let q = articles::table
+                .filter(articles::status.eq("published"))
+                .filter(articles::published_at.le(now))
+                .select(articles::id)
+                .into_boxed::<DbBackend>();
+            let q = match metric {
+                Metric::Views => q
+                    .filter(articles::view_count.gt(0))
+                    .order((articles::view_count.desc(), articles::id.desc())),
+                Metric::Comments => q
+                    .filter(articles::comment_count.gt(0))
+                    .order((articles::comment_count.desc(), articles::id.desc())),
+            };
+            q.limit(limit).load(conn)
+        }
+        Some(since) => {
+            // Rank from the daily counters alone (the covering day index),
+            // then keep the visible articles, fetching more candidates when
+            // some were hidden since. Joining articles first would make the
+            // planner walk every published article.
+            let total = match metric {
+                Metric::Views => "CAST(SUM(article_daily_stats.views) AS BIGINT)",
+                Metric::Comments => "CAST(SUM(article_daily_stats.comments) AS BIGINT)",
+            };
+            let batch = (limit * 2).max(20);
+            let mut out: Vec<i64> = Vec::with_capacity(limit as usize);
+            let mut offset = 0;
+            loop {
+                let ranked: Vec<(i64, i64)> = article_daily_stats::table
+                    .filter(article_daily_stats::day.ge(since))
+                    .group_by(article_daily_stats::article_id)
+                    .having(sql::<Bool>(total).sql(" > 0"))
+                    .select((article_daily_stats::article_id, sql::<BigInt>(total)))
+                    .order((
+                        sql::<BigInt>(total).desc(),
+                        article_daily_stats::article_id.desc(),
+                    ))
+                    .offset(offset)
+                    .limit(batch)
+                    .load(conn)?;
+                let ids: Vec<i64> = ranked.iter().map(|(id, _)| *id).collect();
+                let visible: Vec<i64> = articles::table
+                    .filter(articles::id.eq_any(&ids))
+                    .filter(articles::status.eq("published"))
+                    .filter(articles::published_at.le(now))
+                    .select(articles::id)
+                    .load(conn)?;
+                for id in ids.iter().filter(|id| visible.contains(id)) {
+                    out.push(*id);
+                    if out.len() as i64 == limit {
+                        return Ok(out);
+                    }
+                }
+                if (ranked.len() as i64) < batch {
+                    return Ok(out);
+                }
+                offset += batch;
+            }
+        }
+    }
+}
+
+/// Whether any article exists (`serve --demo` seeds only an empty site).
+pub fn any(conn: &mut DbConnection) -> QueryResult<bool> {
+    Ok(articles::table
+        .select(articles::id)
+        .first::<i64>(conn)
+        .optional()?
+        .is_some())
+}

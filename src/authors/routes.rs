@@ -1,0 +1,119 @@
+//! `/authors`: public bylines with their visible article counts.
+
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::dto::{Author, AuthorListQuery};
+use super::queries::{self, AuthorProfileRow, AuthorSeek};
+use crate::auth::MaybeUser;
+use crate::error::{ApiError, Problem};
+use crate::http::{Page, PageRequest, Sort, StrictQuery};
+use crate::state::AppState;
+
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(list_authors).service(get_author);
+}
+
+const SORTS: &[&str] = &["name", "article_count"];
+
+fn author(row: AuthorProfileRow, article_count: i64) -> Author {
+    Author {
+        id: row.id,
+        slug: row.slug,
+        name: row.name,
+        bio: row.bio,
+        avatar_url: row.avatar_url,
+        article_count,
+    }
+}
+
+/// List authors
+///
+/// Public: users with at least one visible article (published, and not
+/// scheduled for later), whatever their role. Sort by `name` (default) or
+/// `article_count`.
+#[utoipa::path(
+    tag = "authors",
+    params(AuthorListQuery),
+    responses(
+        (status = 200, description = "A page of authors", body = Page<Author>,
+         headers(("X-Total-Count" = i64, description = "Total matching items"), ("Link" = String, description = "RFC 8288 pagination links"))),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = 400, description = "Bad query parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Invalid token", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/authors")]
+async fn list_authors(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    _caller: MaybeUser,
+    query: StrictQuery<AuthorListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.0;
+    let sort = Sort::parse(q.sort.as_deref(), SORTS, "name")?;
+    let page = PageRequest::new(q.page, q.per_page, q.after.as_deref(), sort)?;
+    let seek = match &page.cursor {
+        None => None,
+        Some(c) => Some(
+            match sort.field {
+                "article_count" => c
+                    .key
+                    .as_deref()
+                    .and_then(|k| k.parse().ok())
+                    .map(|k| AuthorSeek::Count(k, c.id)),
+                _ => c.key.clone().map(|k| AuthorSeek::Name(k, c.id)),
+            }
+            .ok_or_else(|| ApiError::bad_request("after is not a cursor this API issued"))?,
+        ),
+    };
+    let now = crate::time::now();
+    let (rows, total) = {
+        let page = page.clone();
+        state
+            .db
+            .read(move |conn| Ok(queries::list(conn, &page, seek, now)?))
+            .await?
+    };
+    let result: Page<Author> = page
+        .finish(rows, total, |(row, count)| {
+            let key = match sort.field {
+                "article_count" => count.to_string(),
+                _ => row.name.clone(),
+            };
+            (Some(key), row.id)
+        })
+        .map(|(row, count)| author(row, count));
+    Ok(result.respond(&req))
+}
+
+/// Get an author
+///
+/// Public. A user without a visible article is a 404.
+#[utoipa::path(
+    tag = "authors",
+    params(("slug" = String, Path, description = "Author slug")),
+    responses(
+        (status = 200, description = "The author", body = Author),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = 401, description = "Invalid token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such author", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/authors/{slug}")]
+async fn get_author(
+    state: web::Data<AppState>,
+    _caller: MaybeUser,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let slug = slug.into_inner();
+    if !crate::slug::is_valid(&slug) {
+        return Err(ApiError::not_found("no author has this slug"));
+    }
+    let now = crate::time::now();
+    let (row, count) = state
+        .db
+        .read(move |conn| Ok(queries::find_by_slug(conn, &slug, now)?))
+        .await?;
+    Ok(HttpResponse::Ok().json(author(row, count)))
+}
