@@ -17,6 +17,7 @@ mod cli;
 mod comments;
 mod errors;
 mod ops;
+mod read_cache;
 mod search;
 mod seed;
 mod shutdown;
