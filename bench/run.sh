@@ -75,7 +75,7 @@ fi
 
 echo "== seeding $articles articles ($backend)"
 seed_start=$(date +%s.%N)
-"$bin" seed --articles "$articles"
+"$bin" seed --articles "$articles" --activity
 seed_secs=$(python3 -c "import time; print(round(time.time() - $seed_start, 1))")
 NEWSDESK_PASSWORD="bench-password-123" "$bin" user create --email bench@example.com --name "Bench Editor" --role editor >/dev/null
 

@@ -50,6 +50,10 @@ pub enum Command {
         /// benchmarks.
         #[arg(long, value_name = "N")]
         articles: Option<u64>,
+        /// Add reader accounts, comment threads and a month of views to
+        /// every published article that has none yet (what the demo gets).
+        #[arg(long)]
+        activity: bool,
     },
     /// Print the OpenAPI document (the source of openapi/openapi.json).
     Openapi,
@@ -111,9 +115,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User {
             command: UserCommand::Create { email, name, role },
         } => system.block_on(async move { create_user(&config, email, name, role).await }),
-        Command::Seed { demo, articles } => system.block_on(async move {
+        Command::Seed {
+            demo,
+            articles,
+            activity,
+        } => system.block_on(async move {
             let db = startup::prepare_database(&config).await?;
-            actix_web::web::block(move || seed(&db, demo, articles)).await?
+            actix_web::web::block(move || seed(&db, demo, articles, activity)).await?
         }),
         Command::Openapi => Ok(()),
     }
@@ -136,7 +144,7 @@ async fn seed_demo_if_empty(db: &Db) -> anyhow::Result<()> {
     .await?
 }
 
-fn seed(db: &Db, demo: bool, articles: Option<u64>) -> anyhow::Result<()> {
+fn seed(db: &Db, demo: bool, articles: Option<u64>, activity: bool) -> anyhow::Result<()> {
     let mut conn = db.conn().map_err(|e| anyhow::anyhow!("{e}"))?;
     if demo {
         let summary = seed::seed_demo(&mut conn)?;
@@ -156,6 +164,14 @@ fn seed(db: &Db, demo: bool, articles: Option<u64>) -> anyhow::Result<()> {
         bar.finish_and_clear();
         println!(
             "made {made} synthetic articles in {:.1}s",
+            start.elapsed().as_secs_f64()
+        );
+    }
+    if activity {
+        let start = std::time::Instant::now();
+        crate::comments::seed_demo_activity(&mut conn)?;
+        println!(
+            "added comments and views in {:.1}s",
             start.elapsed().as_secs_f64()
         );
     }

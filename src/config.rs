@@ -80,7 +80,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("NEWSDESK_CACHE_MAX_AGE", "60"),
     ("NEWSDESK_LOG", "info"),
     ("NEWSDESK_LOG_FORMAT", "text"),
-    ("NEWSDESK_DB_POOL_SIZE", "16"),
+    ("NEWSDESK_DB_POOL_SIZE", "8"),
     ("NEWSDESK_MAX_BODY_BYTES", "1048576"),
     ("NEWSDESK_WORKERS", ""),
     ("NEWSDESK_READ_CACHE_MS", "1000"),

@@ -33,12 +33,14 @@ where
 {
     app.service(
         scope::scope("/api/v1")
+            // The view beacon is the hottest uncached route, and actix tries
+            // routes in order: first in the list, first matched.
+            .configure(crate::views::routes::routes)
             .configure(crate::auth::routes::routes)
             .configure(crate::users::routes::routes)
             .configure(crate::articles::routes::routes)
             .configure(crate::tags::routes::routes)
             .configure(crate::authors::routes::routes)
-            .configure(crate::views::routes::routes)
             .configure(crate::comments::routes::routes),
     )
     .configure(crate::ops::routes::routes)
@@ -243,7 +245,7 @@ fn serve(state: web::Data<AppState>, listener: TcpListener) -> anyhow::Result<Se
             .with_get(DOCS_PATTERN),
     );
     let public_cache = web::Data::new(PublicCacheControl::new(config.cache_max_age));
-    let read_cache = web::Data::new(ReadCache::new(config.read_cache_ttl, 64 << 20));
+    let read_cache = web::Data::new(ReadCache::new(config.read_cache_ttl, 32 << 20));
     let limit = config.max_body_bytes;
     let workers = config
         .workers

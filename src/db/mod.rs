@@ -110,7 +110,7 @@ impl CustomizeConnection<DbConnection, r2d2::Error> for SqlitePragmas {
             c.batch_execute(
                 "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
                  PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                 PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16000;",
+                 PRAGMA temp_store = MEMORY; PRAGMA cache_size = -4000;",
             )
             .map_err(r2d2::Error::QueryError)?;
         }
