@@ -250,6 +250,7 @@ fn serve(state: web::Data<AppState>, listener: TcpListener) -> anyhow::Result<Se
     let workers = config
         .workers
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+    let blocking_threads = (config.db_pool_size as usize).max(4);
     let server = HttpServer::new(move || {
         let (app, doc) = routes(
             App::new()
@@ -275,6 +276,9 @@ fn serve(state: web::Data<AppState>, listener: TcpListener) -> anyhow::Result<Se
             .wrap(from_fn(errors::problem_for_every_error))
     })
     .workers(workers)
+    // Blocking tasks mostly wait for a pooled connection; more threads than
+    // connections only add memory (a malloc arena each), not throughput.
+    .worker_max_blocking_threads(blocking_threads)
     .shutdown_timeout(10)
     .listen(listener)?
     .run();

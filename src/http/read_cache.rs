@@ -10,7 +10,8 @@
 //!   bounds staleness from writes on other instances, view counters, and
 //!   scheduled articles going live.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use actix_web::body::{BoxBody, MessageBody, to_bytes};
@@ -33,13 +34,20 @@ const KEPT: [HeaderName; 6] = [
     HeaderName::from_static("x-total-count"),
 ];
 
+/// A complete answer: what a hit replays. Non-200 answers are built the
+/// same way so that requests which waited on a failed miss get its answer.
 struct Entry {
+    status: StatusCode,
     headers: Vec<(HeaderName, HeaderValue)>,
     body: Bytes,
 }
 
+type Waiters = Vec<tokio::sync::oneshot::Sender<Arc<Entry>>>;
+
 pub struct ReadCache {
     entries: Option<moka::sync::Cache<String, Arc<Entry>>>,
+    /// Keys being computed now, with the requests waiting for the answer.
+    in_flight: Mutex<HashMap<String, Waiters>>,
 }
 
 impl ReadCache {
@@ -56,7 +64,10 @@ impl ReadCache {
                 })
                 .build()
         });
-        Self { entries }
+        Self {
+            entries,
+            in_flight: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Forgets everything: called after every write.
@@ -83,11 +94,12 @@ fn replay(entry: &Entry, request_headers: &HeaderMap) -> HttpResponse {
         .iter()
         .find(|(n, _)| n == header::ETAG)
         .and_then(|(_, v)| v.to_str().ok());
-    let not_modified = etag.is_some_and(|t| none_match(request_headers, t));
+    let not_modified =
+        entry.status == StatusCode::OK && etag.is_some_and(|t| none_match(request_headers, t));
     let mut res = if not_modified {
         HttpResponse::NotModified().finish()
     } else {
-        HttpResponse::Ok().body(entry.body.clone())
+        HttpResponse::build(entry.status).body(entry.body.clone())
     };
     for (name, value) in &entry.headers {
         if not_modified && (name == header::CONTENT_TYPE || name == "x-total-count") {
@@ -96,6 +108,35 @@ fn replay(entry: &Entry, request_headers: &HeaderMap) -> HttpResponse {
         res.headers_mut().append(name.clone(), value.clone());
     }
     res
+}
+
+/// Reads an inner answer completely.
+async fn capture(res: ServiceResponse<impl MessageBody>) -> Result<Entry, Error> {
+    let status = res.status();
+    let (_, response) = res.into_parts();
+    let (head, body) = response.into_parts();
+    let body = to_bytes(body)
+        .await
+        .map_err(|e| actix_web::error::ErrorInternalServerError(e.into()))?;
+    let headers: Vec<(HeaderName, HeaderValue)> = if status == StatusCode::OK {
+        KEPT.iter()
+            .flat_map(|name| {
+                head.headers()
+                    .get_all(name)
+                    .map(move |v| (name.clone(), v.clone()))
+            })
+            .collect()
+    } else {
+        head.headers()
+            .iter()
+            .map(|(n, v)| (n.clone(), v.clone()))
+            .collect()
+    };
+    Ok(Entry {
+        status,
+        headers,
+        body,
+    })
 }
 
 pub async fn middleware(
@@ -108,7 +149,7 @@ pub async fn middleware(
             .await
             .map(ServiceResponse::map_into_boxed_body);
     };
-    let Some(entries) = cache.entries.as_ref() else {
+    let Some(entries) = cache.entries.clone() else {
         return next
             .call(req)
             .await
@@ -132,28 +173,110 @@ pub async fn middleware(
         return Ok(ServiceResponse::new(http_req, res));
     }
 
-    let res = next.call(req).await?;
-    // A 304 from the inner layer says nothing about the body: not cached.
-    if res.status() != StatusCode::OK {
-        return Ok(res.map_into_boxed_body());
+    // Concurrent misses for one key share one computation: under load a slow
+    // query runs once per cache lifetime instead of once per request.
+    let waiting = {
+        let mut in_flight = cache.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        match in_flight.get_mut(&key) {
+            Some(waiters) => {
+                let (tx, rx) = tokio::sync::oneshot::channel();
+                waiters.push(tx);
+                Some(rx)
+            }
+            None => {
+                in_flight.insert(key.clone(), Vec::new());
+                None
+            }
+        }
+    };
+    if let Some(rx) = waiting {
+        // If the leader went away (its client hung up), compute alone.
+        if let Ok(entry) = rx.await {
+            let (http_req, _) = req.into_parts();
+            let res = replay(&entry, http_req.headers());
+            return Ok(ServiceResponse::new(http_req, res));
+        }
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
     }
-    let (http_req, response) = res.into_parts();
-    let (head, body) = response.into_parts();
-    let body = to_bytes(body)
-        .await
-        .map_err(|e| actix_web::error::ErrorInternalServerError(e.into()))?;
-    let headers: Vec<(HeaderName, HeaderValue)> = KEPT
+
+    // The leader. Its inner layers answer unconditionally (the validator is
+    // checked on replay), so the shared answer suits every waiting request.
+    let leader = Leader {
+        cache: cache.clone(),
+        key: key.clone(),
+    };
+    let request_headers = req.headers().clone();
+    let mut req = req;
+    req.headers_mut().remove(header::IF_NONE_MATCH);
+    let (http_req, entry) = match next.call(req).await {
+        Ok(res) => {
+            let http_req = res.request().clone();
+            (
+                http_req,
+                capture(res).await.unwrap_or_else(|e| error_entry(&e)),
+            )
+        }
+        Err(e) => return Err(e),
+    };
+    let entry = Arc::new(entry);
+    if entry.status == StatusCode::OK {
+        entries.insert(key, entry.clone());
+    }
+    leader.finish(&entry);
+    let res = replay(&entry, &request_headers);
+    Ok(ServiceResponse::new(http_req, res))
+}
+
+/// Hands the leader's answer to the waiting requests; if the leader is
+/// dropped without one, the waiters are released to compute alone.
+struct Leader {
+    cache: web::Data<ReadCache>,
+    key: String,
+}
+
+impl Leader {
+    fn finish(self, entry: &Arc<Entry>) {
+        for tx in self.take() {
+            let _ = tx.send(entry.clone());
+        }
+    }
+
+    fn take(&self) -> Waiters {
+        let mut in_flight = self
+            .cache
+            .in_flight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        in_flight.remove(&self.key).unwrap_or_default()
+    }
+}
+
+impl Drop for Leader {
+    fn drop(&mut self) {
+        // After `finish` the key is gone and this is a no-op; otherwise the
+        // senders drop here and each waiter computes its own answer.
+        drop(self.take());
+    }
+}
+
+fn error_entry(e: &Error) -> Entry {
+    let res = e.error_response();
+    let status = res.status();
+    let headers = res
+        .headers()
         .iter()
-        .flat_map(|name| {
-            head.headers()
-                .get_all(name)
-                .map(move |v| (name.clone(), v.clone()))
-        })
+        .map(|(n, v)| (n.clone(), v.clone()))
         .collect();
-    let entry = Arc::new(Entry { headers, body });
-    entries.insert(key, entry.clone());
-    Ok(ServiceResponse::new(
-        http_req,
-        head.set_body(BoxBody::new(entry.body.clone())),
-    ))
+    let body = match res.into_body().try_into_bytes() {
+        Ok(b) => b,
+        Err(_) => Bytes::new(),
+    };
+    Entry {
+        status,
+        headers,
+        body,
+    }
 }

@@ -164,3 +164,35 @@ db_test!(errors_and_problem_answers_are_not_cached, |backend| {
         .await
         .assert_problem(400);
 });
+
+db_test!(concurrent_misses_share_one_answer, |backend| {
+    let app = spawn(backend, "60000").await;
+    let (_, editor) = app.user(Role::Editor).await;
+    publish(&app, &editor, "Harbour strike ends").await;
+    let path = "/api/v1/articles?q=harbour";
+    let first = app.get(path, None).await;
+    first.assert_status(200);
+    let etag = first.header("etag").unwrap();
+    // Any write empties the cache, so what follows are misses.
+    publish(&app, &editor, "Unrelated story").await;
+    // Fifty simultaneous misses, some conditional: all get the same answer.
+    let requests = (0..50).map(|i| {
+        let headers: Vec<(&str, &str)> = if i % 5 == 0 {
+            vec![("If-None-Match", etag.as_str())]
+        } else {
+            vec![]
+        };
+        let app = &app;
+        async move { app.request("GET", path, None, None, &headers).await }
+    });
+    let answers = futures_util::future::join_all(requests).await;
+    for (i, res) in answers.iter().enumerate() {
+        if i % 5 == 0 {
+            res.assert_status(304);
+        } else {
+            res.assert_status(200);
+            assert_eq!(res.json()["meta"]["total"], 1);
+            assert_eq!(res.header("etag").as_deref(), Some(etag.as_str()));
+        }
+    }
+});
