@@ -12,6 +12,7 @@ use diesel::sql_types::{BigInt, Bool, Timestamp};
 use crate::db::schema::users;
 use crate::db::{DbBackend, DbConnection};
 use crate::http::PageRequest;
+use crate::http::list::NameOrCount;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
@@ -48,17 +49,10 @@ fn article_count(
     )
 }
 
-/// A typed author cursor position.
-#[derive(Debug, Clone)]
-pub enum AuthorSeek {
-    Name(String, i64),
-    Count(i64, i64),
-}
-
 pub fn list(
     conn: &mut DbConnection,
     page: &PageRequest,
-    seek: Option<AuthorSeek>,
+    seek: Option<NameOrCount>,
     now: NaiveDateTime,
 ) -> QueryResult<(Vec<(AuthorProfileRow, i64)>, i64)> {
     let total = users::table
@@ -77,12 +71,12 @@ pub fn list(
             q.order((article_count(now).asc(), users::id.asc()))
         };
         match seek {
-            Some(AuthorSeek::Count(k, id)) if desc => q.filter(
+            Some(NameOrCount::Count(k, id)) if desc => q.filter(
                 article_count(now)
                     .lt(k)
                     .or(article_count(now).eq(k).and(users::id.lt(id))),
             ),
-            Some(AuthorSeek::Count(k, id)) => q.filter(
+            Some(NameOrCount::Count(k, id)) => q.filter(
                 article_count(now)
                     .gt(k)
                     .or(article_count(now).eq(k).and(users::id.gt(id))),
@@ -91,7 +85,7 @@ pub fn list(
         }
     } else {
         let seek = match seek {
-            Some(AuthorSeek::Name(k, id)) => Some((k, id)),
+            Some(NameOrCount::Name(k, id)) => Some((k, id)),
             _ => None,
         };
         crate::order_and_seek!(q, users::name, users::id, desc, seek)

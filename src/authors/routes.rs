@@ -4,9 +4,10 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::dto::{Author, AuthorListQuery};
-use super::queries::{self, AuthorProfileRow, AuthorSeek};
+use super::queries::{self, AuthorProfileRow};
 use crate::auth::MaybeUser;
 use crate::error::{ApiError, Problem};
+use crate::http::list::NameOrCount;
 use crate::http::{Page, PageRequest, Sort, StrictQuery};
 use crate::state::AppState;
 
@@ -53,20 +54,7 @@ async fn list_authors(
     let q = query.0;
     let sort = Sort::parse(q.sort.as_deref(), SORTS, "name")?;
     let page = PageRequest::new(q.page, q.per_page, q.after.as_deref(), sort)?;
-    let seek = match &page.cursor {
-        None => None,
-        Some(c) => Some(
-            match sort.field {
-                "article_count" => c
-                    .key
-                    .as_deref()
-                    .and_then(|k| k.parse().ok())
-                    .map(|k| AuthorSeek::Count(k, c.id)),
-                _ => c.key.clone().map(|k| AuthorSeek::Name(k, c.id)),
-            }
-            .ok_or_else(|| ApiError::bad_request("after is not a cursor this API issued"))?,
-        ),
-    };
+    let seek = NameOrCount::from_page(&page, "article_count")?;
     let now = crate::time::now();
     let (rows, total) = {
         let page = page.clone();

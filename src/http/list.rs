@@ -201,6 +201,33 @@ impl PageRequest {
     }
 }
 
+/// The keyset position of a list sorted either by a name or by a count
+/// (tags, authors), with the id as tie-breaker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameOrCount {
+    Name(String, i64),
+    Count(i64, i64),
+}
+
+impl NameOrCount {
+    /// The request's cursor, read as a count when sorted by `count_field`.
+    pub fn from_page(page: &PageRequest, count_field: &str) -> Result<Option<Self>, ApiError> {
+        let Some(c) = &page.cursor else {
+            return Ok(None);
+        };
+        let seek = if page.sort.field == count_field {
+            c.key
+                .as_deref()
+                .and_then(|k| k.parse().ok())
+                .map(|k| Self::Count(k, c.id))
+        } else {
+            c.key.clone().map(|k| Self::Name(k, c.id))
+        };
+        seek.map(Some)
+            .ok_or_else(|| ApiError::bad_request("after is not a cursor this API issued"))
+    }
+}
+
 /// Pagination facts sent with every list.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct PageMeta {

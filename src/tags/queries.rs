@@ -16,6 +16,7 @@ use crate::articles::dto::TagRef;
 use crate::db::schema::tags;
 use crate::db::{DbBackend, DbConnection};
 use crate::http::PageRequest;
+use crate::http::list::NameOrCount;
 use crate::users::queries::like_escape;
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
@@ -79,19 +80,12 @@ fn filtered(prefix: Option<&str>) -> tags::BoxedQuery<'static, DbBackend> {
     q
 }
 
-/// A typed tag cursor position.
-#[derive(Debug, Clone)]
-pub enum TagSeek {
-    Name(String, i64),
-    Count(i64, i64),
-}
-
 /// A page of tags with their counts, and the total.
 pub fn list(
     conn: &mut DbConnection,
     prefix: Option<&str>,
     page: &PageRequest,
-    seek: Option<TagSeek>,
+    seek: Option<NameOrCount>,
     now: NaiveDateTime,
 ) -> QueryResult<(Vec<(TagRow, i64)>, i64)> {
     let total = filtered(prefix).count().get_result::<i64>(conn)?;
@@ -104,12 +98,12 @@ pub fn list(
             q.order((article_count(now).asc(), tags::id.asc()))
         };
         match seek {
-            Some(TagSeek::Count(k, id)) if desc => q.filter(
+            Some(NameOrCount::Count(k, id)) if desc => q.filter(
                 article_count(now)
                     .lt(k)
                     .or(article_count(now).eq(k).and(tags::id.lt(id))),
             ),
-            Some(TagSeek::Count(k, id)) => q.filter(
+            Some(NameOrCount::Count(k, id)) => q.filter(
                 article_count(now)
                     .gt(k)
                     .or(article_count(now).eq(k).and(tags::id.gt(id))),
@@ -118,7 +112,7 @@ pub fn list(
         }
     } else {
         let seek = match seek {
-            Some(TagSeek::Name(k, id)) => Some((k, id)),
+            Some(NameOrCount::Name(k, id)) => Some((k, id)),
             _ => None,
         };
         crate::order_and_seek!(q, tags::name, tags::id, desc, seek)

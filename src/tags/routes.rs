@@ -5,10 +5,11 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::dto::{CreateTag, Tag, TagListQuery, UpdateTag};
-use super::queries::{self, TagChanges, TagSeek};
+use super::queries::{self, TagChanges};
 use crate::articles::content::{check_no_nul, query_text};
 use crate::auth::{AuthUser, MaybeUser, Role};
 use crate::error::{ApiError, Problem};
+use crate::http::list::NameOrCount;
 use crate::http::{Json, Page, PageRequest, Sort, StrictQuery};
 use crate::state::AppState;
 use crate::validate::Validator;
@@ -51,20 +52,7 @@ async fn list_tags(
     let q = query.0;
     let sort = Sort::parse(q.sort.as_deref(), SORTS, "name")?;
     let page = PageRequest::new(q.page, q.per_page, q.after.as_deref(), sort)?;
-    let seek = match &page.cursor {
-        None => None,
-        Some(c) => Some(
-            match sort.field {
-                "article_count" => c
-                    .key
-                    .as_deref()
-                    .and_then(|k| k.parse().ok())
-                    .map(|k| TagSeek::Count(k, c.id)),
-                _ => c.key.clone().map(|k| TagSeek::Name(k, c.id)),
-            }
-            .ok_or_else(|| ApiError::bad_request("after is not a cursor this API issued"))?,
-        ),
-    };
+    let seek = NameOrCount::from_page(&page, "article_count")?;
     let prefix = query_text(q.q.as_deref());
     let now = crate::time::now();
     let (rows, total) = {
