@@ -17,6 +17,14 @@ Timestamps are RFC 3339 in UTC with whole seconds.",
         license(name = "MIT"),
     ),
     modifiers(&BearerAuth),
+    // Query-parameter enums: utoipa-actix-web collects the schemas of
+    // bodies and responses, not of parameters, so these are named here.
+    components(schemas(
+        crate::articles::dto::Include,
+        crate::articles::dto::StatusFilter,
+        crate::articles::dto::Metric,
+        crate::articles::dto::Period,
+    )),
     tags(
         (name = "auth", description = "Sign-up, sign-in and tokens"),
         (name = "users", description = "User accounts (admins)"),
