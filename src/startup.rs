@@ -245,7 +245,11 @@ fn serve(state: web::Data<AppState>, listener: TcpListener) -> anyhow::Result<Se
             .with_get(DOCS_PATTERN),
     );
     let public_cache = web::Data::new(PublicCacheControl::new(config.cache_max_age));
-    let read_cache = web::Data::new(ReadCache::new(config.read_cache_ttl, 32 << 20));
+    let read_cache = web::Data::new(ReadCache::new(
+        config.read_cache_ttl,
+        32 << 20,
+        state.writes.clone(),
+    ));
     let limit = config.max_body_bytes;
     let workers = config
         .workers

@@ -3,9 +3,11 @@
 
 use std::sync::Arc;
 
+use crate::articles::listing::ListIndex;
 use crate::auth::JwtKeys;
 use crate::config::Config;
 use crate::db::Db;
+use crate::http::writes::Writes;
 use crate::metrics::Metrics;
 use crate::views::Views;
 
@@ -17,6 +19,10 @@ pub struct AppState {
     /// The view counter: `state.views.record(id)`, `state.views.forget(id)`
     /// after an article changes, `state.views.flush()`.
     pub views: Arc<Views>,
+    /// Moved on by every write through this instance (see `http::writes`).
+    pub writes: Arc<Writes>,
+    /// Article list totals and deep-page anchors.
+    pub lists: ListIndex,
 }
 
 impl AppState {
@@ -24,12 +30,16 @@ impl AppState {
         let jwt = JwtKeys::new(&config.jwt_secret, config.access_ttl);
         let metrics = Metrics::new();
         let views = Arc::new(Views::new(db.clone(), &metrics));
+        let writes = Arc::new(Writes::default());
+        let lists = ListIndex::new(writes.clone());
         Self {
             db,
             config,
             jwt,
             metrics,
             views,
+            writes,
+            lists,
         }
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod content;
 pub mod dto;
+pub mod listing;
 pub mod queries;
 pub mod render;
 pub mod routes;

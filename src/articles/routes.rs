@@ -17,7 +17,8 @@ use super::dto::{
     Include, PopularArticles, PopularQuery, Revision, RevisionListQuery, RevisionSummary, Snapshot,
     StatsQuery, StatusFilter, TagRef, UpdateArticle,
 };
-use super::queries::{self, ArticleFilter, ListRow, RELEVANCE};
+use super::listing::{self, ArticleFilter, ListRow, RELEVANCE};
+use super::queries;
 use crate::auth::{AuthUser, MaybeUser, Role};
 use crate::db::schema::users;
 use crate::db::search::SearchQuery;
@@ -139,7 +140,7 @@ async fn list_articles(
     let page = PageRequest::new(q.page, q.per_page, q.after.as_deref(), sort)?;
     let seek = match &page.cursor {
         Some(c) => {
-            Some(queries::parse_seek(sort.field, c.key.as_deref(), c.id).ok_or_else(bad_cursor)?)
+            Some(listing::parse_seek(sort.field, c.key.as_deref(), c.id).ok_or_else(bad_cursor)?)
         }
         None => None,
     };
@@ -193,6 +194,7 @@ async fn list_articles(
     let backend = state.db.backend();
     let (rows, total, tags, bodies) = {
         let page = page.clone();
+        let lists = state.clone();
         state
             .db
             .read(move |conn| {
@@ -219,7 +221,7 @@ async fn list_articles(
                     published_after,
                     published_before,
                 };
-                let (rows, total) = queries::list(conn, &filter, &page, seek.as_ref())?;
+                let (rows, total) = lists.lists.page(conn, &filter, &page, seek.as_ref())?;
                 let ids: Vec<i64> = rows
                     .iter()
                     .take(page.per_page as usize)
@@ -236,7 +238,7 @@ async fn list_articles(
             .await?
     };
     let field = sort.field;
-    let finished = page.finish(rows, total, |r| (queries::sort_key(r, field), r.article.id));
+    let finished = page.finish(rows, total, |r| (listing::sort_key(r, field), r.article.id));
     let result = Page {
         data: items(finished.data, tags, bodies),
         meta: finished.meta,

@@ -6,6 +6,7 @@ pub mod json;
 pub mod list;
 pub mod query;
 pub mod read_cache;
+pub mod writes;
 
 pub use json::Json;
 pub use list::{Page, PageMeta, PageRequest, Sort};

@@ -23,6 +23,7 @@ use actix_web::web::Bytes;
 use actix_web::{Error, HttpResponse, web};
 
 use super::caching::none_match;
+use super::writes::Writes;
 
 /// Headers worth replaying from a cached answer.
 const KEPT: [HeaderName; 6] = [
@@ -45,14 +46,16 @@ struct Entry {
 type Waiters = Vec<tokio::sync::oneshot::Sender<Arc<Entry>>>;
 
 pub struct ReadCache {
+    /// Moved on by every write, with or without the cache.
+    writes: Arc<Writes>,
     entries: Option<moka::sync::Cache<String, Arc<Entry>>>,
     /// Keys being computed now, with the requests waiting for the answer.
     in_flight: Mutex<HashMap<String, Waiters>>,
 }
 
 impl ReadCache {
-    /// `ttl` of zero disables the cache.
-    pub fn new(ttl: Duration, max_bytes: u64) -> Self {
+    /// `ttl` of zero disables the cache (writes still move `writes` on).
+    pub fn new(ttl: Duration, max_bytes: u64, writes: Arc<Writes>) -> Self {
         let entries = (!ttl.is_zero()).then(|| {
             moka::sync::Cache::builder()
                 .time_to_live(ttl)
@@ -65,6 +68,7 @@ impl ReadCache {
                 .build()
         });
         Self {
+            writes,
             entries,
             in_flight: Mutex::new(HashMap::new()),
         }
@@ -72,6 +76,7 @@ impl ReadCache {
 
     /// Forgets everything: called after every write.
     pub fn clear(&self) {
+        self.writes.bump();
         if let Some(c) = &self.entries {
             c.invalidate_all();
         }
@@ -149,22 +154,19 @@ pub async fn middleware(
             .await
             .map(ServiceResponse::map_into_boxed_body);
     };
-    let Some(entries) = cache.entries.clone() else {
-        return next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_boxed_body);
-    };
-
-    if !cacheable_request(&req) {
-        let write =
-            req.method() != Method::GET && req.method() != Method::HEAD && !is_counter_write(&req);
-        let res = next.call(req).await?;
-        if write && res.status().is_success() {
-            cache.clear();
+    let entries = match cache.entries.clone() {
+        Some(entries) if cacheable_request(&req) => entries,
+        _ => {
+            let write = req.method() != Method::GET
+                && req.method() != Method::HEAD
+                && !is_counter_write(&req);
+            let res = next.call(req).await?;
+            if write && res.status().is_success() {
+                cache.clear();
+            }
+            return Ok(res.map_into_boxed_body());
         }
-        return Ok(res.map_into_boxed_body());
-    }
+    };
 
     let key = format!("{}?{}", req.path(), req.query_string());
     if let Some(entry) = entries.get(&key) {

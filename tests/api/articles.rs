@@ -923,9 +923,9 @@ db_test!(
             [id(&a)]
         );
         // Schedule: a future published_at hides it until then, with no job.
-        let future = (chrono::Utc::now() + chrono::Duration::days(2))
-            .format("%Y-%m-%dT%H:%M:%SZ")
-            .to_string();
+        // A few seconds ahead, so that the test can also see it go live.
+        let go_live = chrono::Utc::now() + chrono::Duration::seconds(5);
+        let future = go_live.format("%Y-%m-%dT%H:%M:%SZ").to_string();
         let res = app
             .patch(
                 &path,
@@ -970,17 +970,10 @@ db_test!(
             app.get("/api/v1/authors", None).await.json()["meta"]["total"],
             0
         );
-        // When the time comes (simulated by moving the date into the past
-        // directly), it is visible with no further write by the API.
-        {
-            let past = chrono::Utc::now().naive_utc() - chrono::Duration::minutes(1);
-            let past = chrono::SubsecRound::trunc_subsecs(past, 0);
-            let mut conn = app.conn();
-            diesel::update(articles::table.find(id(&a)))
-                .set(articles::published_at.eq(Some(past)))
-                .execute(&mut *conn)
-                .unwrap();
-        }
+        // When the time comes, it is visible with no further write by the
+        // API (lists, totals and tag counts included).
+        let wait = go_live - chrono::Utc::now() + chrono::Duration::milliseconds(1100);
+        tokio::time::sleep(wait.to_std().unwrap_or_default()).await;
         app.get(&path, None).await.assert_status(200);
         assert_eq!(
             ids(&app.get("/api/v1/articles?tag=later", None).await),
@@ -1355,6 +1348,86 @@ db_test!(list_rejects_bad_query_parameters, |backend| {
     app.get(&format!("/api/v1/articles?per_page=1&after={cursor}"), None)
         .await
         .assert_status(200);
+});
+
+db_test!(deep_numbered_pages_match_the_cursor_walk, |backend| {
+    // Enough rows for numbered pages to start from the list index's
+    // anchors (every 100th row), with ties in every sort key.
+    let app = TestApp::spawn(backend).await;
+    let (_, editor) = app.user(Role::Editor).await;
+    {
+        let mut conn = app.conn();
+        newsdesk::seed::seed_articles(&mut conn, 437, |_| {}).unwrap();
+    }
+    let tag: String = tags::table
+        .select(tags::slug)
+        .order(tags::id)
+        .first(&mut *app.conn())
+        .unwrap();
+    for sort in [
+        "-published_at",
+        "published_at",
+        "-updated_at",
+        "title",
+        "-title",
+        "-view_count",
+        "comment_count",
+    ] {
+        for filter in ["", "&tag="] {
+            let filter = if filter.is_empty() {
+                String::new()
+            } else {
+                format!("{filter}{tag}")
+            };
+            let base = format!("/api/v1/articles?per_page=30&sort={sort}{filter}");
+            let by_cursor = crate::content::walk_cursor(&app, &base, None).await;
+            let by_page = crate::content::walk_pages(&app, &base, None).await;
+            assert_eq!(by_cursor, by_page, "sort {sort}{filter}");
+            let total = app.get(&base, None).await.json()["meta"]["total"].clone();
+            assert_eq!(total, by_page.len(), "sort {sort}{filter}");
+            if filter.is_empty() {
+                assert_eq!(by_page.len(), 437);
+            }
+        }
+    }
+    // A page past the end is empty; the total still counts every row.
+    let res = app.get("/api/v1/articles?per_page=100&page=5", None).await;
+    assert_eq!(ids(&res).len(), 37);
+    let res = app.get("/api/v1/articles?per_page=100&page=6", None).await;
+    assert!(ids(&res).is_empty());
+    assert_eq!(res.header("x-total-count").as_deref(), Some("437"));
+    // A write is seen at once by the total and by deep pages.
+    let before = crate::content::walk_pages(&app, "/api/v1/articles?per_page=50", None).await;
+    let a = create(
+        &app,
+        &editor,
+        json!({"title": "Newest", "body": "x", "status": "published"}),
+    )
+    .await;
+    let res = app.get("/api/v1/articles?per_page=50&page=3", None).await;
+    assert_eq!(res.header("x-total-count").as_deref(), Some("438"));
+    assert_eq!(ids(&res), before[99..149].to_vec());
+    let after = crate::content::walk_pages(&app, "/api/v1/articles?per_page=50", None).await;
+    assert_eq!(after[0], id(&a));
+    assert_eq!(after[1..], before[..]);
+    // So is an unpublication.
+    app.patch(
+        &format!("/api/v1/articles/{}", before[120]),
+        Some(&editor),
+        &json!({"status": "draft"}),
+    )
+    .await
+    .assert_status(200);
+    let res = app.get("/api/v1/articles?per_page=50&page=3", None).await;
+    assert_eq!(res.header("x-total-count").as_deref(), Some("437"));
+    let expected: Vec<i64> = after
+        .iter()
+        .copied()
+        .filter(|x| *x != before[120])
+        .skip(100)
+        .take(50)
+        .collect();
+    assert_eq!(ids(&res), expected);
 });
 
 db_test!(cursor_walk_equals_page_walk_for_every_sort, |backend| {

@@ -1,0 +1,649 @@
+//! Article listing: the filter a list applies, one page of rows in any
+//! sort order (by offset, by keyset seek, or both), and the list index that
+//! makes totals and deep numbered pages cheap.
+//!
+//! Every list page is one query for the rows (articles joined with their
+//! authors) plus one batched query for the page's tags (and one for bodies
+//! with `include=body`), never one query per article. Every sort pages by
+//! keyset on `(key, id)`, so a deep cursor costs what the first page does.
+//!
+//! **The list index.** Counting every matching row for `X-Total-Count`, and
+//! skipping thousands of rows for `page=400`, would cost a scan per request.
+//! Instead, per filter, the total is counted once, and per filter and sort
+//! the keyset position of every [`ANCHOR_STRIDE`]th row is collected once
+//! (one pass over a covering index); a numbered page then seeks to the
+//! nearest anchor and skips fewer than `ANCHOR_STRIDE` rows. Both are kept
+//! for at most [`INDEX_TTL`] and forgotten at once by any write through this
+//! instance (their keys carry the write generation) or when a scheduled
+//! article goes live, so a total can lag a write on another instance by at
+//! most that long: the same bound as the read cache.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+use diesel::dsl::sql;
+use diesel::expression::BoxableExpression;
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Double, Nullable, Timestamp};
+use moka::sync::Cache;
+
+use super::dto::StatusFilter;
+use super::queries::{ArticleSummaryRow, AuthorRow};
+use crate::db::schema::{article_tags, articles, users};
+use crate::db::search::{SearchQuery, articles_fts};
+use crate::db::{Backend, DbBackend, DbConnection};
+use crate::error::ApiError;
+use crate::http::writes::Writes;
+use crate::http::{PageRequest, Sort};
+
+/// Which articles a list shows. Built by the handler from the caller's
+/// role and the query string; `tag_ids` and `author_id` are already
+/// resolved from slugs.
+#[derive(Debug, Clone)]
+pub struct ArticleFilter {
+    pub backend: Backend,
+    pub now: NaiveDateTime,
+    /// Only published articles whose `published_at` has passed.
+    pub visible_only: bool,
+    /// Only this user's own articles (an author listing drafts).
+    pub owner: Option<i64>,
+    pub status: Option<StatusFilter>,
+    pub author_id: Option<i64>,
+    /// All must be linked.
+    pub tag_ids: Vec<i64>,
+    pub search: Option<SearchQuery>,
+    pub published_after: Option<NaiveDateTime>,
+    pub published_before: Option<NaiveDateTime>,
+}
+
+impl ArticleFilter {
+    /// Whether the result depends on the clock: scheduled articles are
+    /// left out until their time.
+    fn hides_scheduled(&self) -> bool {
+        self.visible_only || self.status == Some(StatusFilter::Scheduled)
+    }
+
+    /// Whether rows without `published_at` can be in the result.
+    fn may_lack_published_at(&self) -> bool {
+        !self.visible_only
+            && !matches!(
+                self.status,
+                Some(StatusFilter::Published | StatusFilter::Scheduled)
+            )
+            && self.published_after.is_none()
+            && self.published_before.is_none()
+    }
+}
+
+/// `articles.published_at <= now`. On SQLite the term is marked as true
+/// for nearly every row (`likelihood`): without table statistics SQLite
+/// otherwise takes it for a selective range, reads every published article
+/// through the `published_at` index and sorts them all, instead of walking
+/// the index of the requested sort and stopping after one page.
+fn published_by<QS>(
+    backend: Backend,
+    now: NaiveDateTime,
+) -> Box<dyn BoxableExpression<QS, DbBackend, SqlType = Bool>> {
+    match backend {
+        Backend::Sqlite => Box::new(
+            sql::<Bool>("likelihood(articles.published_at <= ")
+                .bind::<Timestamp, _>(now)
+                .sql(", 0.99)"),
+        ),
+        Backend::Postgres => {
+            Box::new(sql::<Bool>("articles.published_at <= ").bind::<Timestamp, _>(now))
+        }
+    }
+}
+
+/// Applies an `ArticleFilter` to any boxed query over `articles` (alone or
+/// joined): the same text serves the count and the page.
+macro_rules! filtered {
+    ($query:expr, $f:expr) => {
+        filtered!($query, $f, true)
+    };
+    ($query:expr, $f:expr, $with_search:expr) => {{
+        let f: &ArticleFilter = $f;
+        let mut q = $query;
+        if f.visible_only {
+            q = q
+                .filter(articles::status.eq("published"))
+                .filter(published_by(f.backend, f.now));
+        }
+        if let Some(owner) = f.owner {
+            q = q.filter(articles::author_id.eq(owner));
+        }
+        match f.status {
+            None => {}
+            Some(StatusFilter::Draft) => q = q.filter(articles::status.eq("draft")),
+            Some(StatusFilter::Archived) => q = q.filter(articles::status.eq("archived")),
+            Some(StatusFilter::Published) => q = q.filter(articles::status.eq("published")),
+            Some(StatusFilter::Scheduled) => {
+                q = q
+                    .filter(articles::status.eq("published"))
+                    .filter(articles::published_at.gt(f.now))
+            }
+        }
+        if let Some(author) = f.author_id {
+            q = q.filter(articles::author_id.eq(author));
+        }
+        for tag in &f.tag_ids {
+            q = q.filter(
+                articles::id.eq_any(
+                    article_tags::table
+                        .filter(article_tags::tag_id.eq(*tag))
+                        .select(article_tags::article_id),
+                ),
+            );
+        }
+        if let Some(search) = f.search.as_ref().filter(|_| $with_search) {
+            q = q.filter(search.matches());
+        }
+        if let Some(t) = f.published_after {
+            q = q.filter(articles::published_at.gt(t));
+        }
+        if let Some(t) = f.published_before {
+            q = q.filter(articles::published_at.lt(t));
+        }
+        q
+    }};
+}
+
+/// A typed keyset position, parsed from a cursor.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SeekKey {
+    /// `published_at` (NULL for a never-published draft) or `updated_at`.
+    Time(Option<NaiveDateTime>),
+    Text(String),
+    Int(i64),
+    Float(f64),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Seek {
+    pub key: SeekKey,
+    pub id: i64,
+}
+
+/// The pseudo sort field of search results without an explicit sort.
+pub const RELEVANCE: &str = "relevance";
+
+/// Reads a cursor's key for the given sort field; `None` when it cannot
+/// be one this API issued for that sort.
+pub fn parse_seek(field: &str, key: Option<&str>, id: i64) -> Option<Seek> {
+    let key = match field {
+        "published_at" => SeekKey::Time(match key {
+            None => None,
+            Some(k) => Some(crate::time::parse_rfc3339(k)?),
+        }),
+        "updated_at" => SeekKey::Time(Some(crate::time::parse_rfc3339(key?)?)),
+        "title" => SeekKey::Text(key?.to_string()),
+        "view_count" | "comment_count" => SeekKey::Int(key?.parse().ok()?),
+        RELEVANCE => SeekKey::Float(key?.parse::<f64>().ok().filter(|f| f.is_finite())?),
+        _ => return None,
+    };
+    Some(Seek { key, id })
+}
+
+/// The cursor key of a list row under the given sort field.
+pub fn sort_key(row: &ListRow, field: &str) -> Option<String> {
+    let a = &row.article;
+    match field {
+        "published_at" => a.published_at.map(crate::time::cursor_key),
+        "updated_at" => Some(crate::time::cursor_key(a.updated_at)),
+        "title" => Some(a.title.clone()),
+        "view_count" => Some(a.view_count.to_string()),
+        "comment_count" => Some(a.comment_count.to_string()),
+        RELEVANCE => row.rank.map(|r| r.to_string()),
+        _ => None,
+    }
+}
+
+/// One row of a list page.
+#[derive(Debug, Clone)]
+pub struct ListRow {
+    pub article: ArticleSummaryRow,
+    pub author: AuthorRow,
+    /// The relevance score when ordering by relevance.
+    pub rank: Option<f64>,
+}
+
+type JoinQs = diesel::dsl::InnerJoinQuerySource<articles::table, users::table>;
+
+/// The rank column of pages not ordered by relevance.
+fn no_rank() -> Box<dyn BoxableExpression<JoinQs, DbBackend, SqlType = Nullable<Double>>> {
+    Box::new(sql::<Nullable<Double>>("CAST(NULL AS DOUBLE PRECISION)"))
+}
+
+/// How many articles match the filter.
+pub fn count(conn: &mut DbConnection, f: &ArticleFilter) -> QueryResult<i64> {
+    filtered!(articles::table.into_boxed::<DbBackend>(), f)
+        .count()
+        .get_result::<i64>(conn)
+}
+
+/// Up to `limit` rows in `sort` order, after `seek` when given, skipping
+/// `offset` rows first.
+pub fn rows(
+    conn: &mut DbConnection,
+    f: &ArticleFilter,
+    sort: Sort,
+    seek: Option<&Seek>,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<Vec<ListRow>> {
+    let field = sort.field;
+    let desc = sort.desc;
+    let base = || {
+        filtered!(
+            articles::table
+                .inner_join(users::table)
+                .select((
+                    ArticleSummaryRow::as_select(),
+                    AuthorRow::as_select(),
+                    no_rank(),
+                ))
+                .into_boxed::<DbBackend>(),
+            f
+        )
+    };
+    type Raw = (ArticleSummaryRow, AuthorRow, Option<f64>);
+    let key = seek.map(|s| (&s.key, s.id));
+    let rows: Vec<Raw> = match field {
+        RELEVANCE => {
+            let Some(s) = &f.search else {
+                return Ok(Vec::new());
+            };
+            // Best first (ascending score); among equals, newest first.
+            macro_rules! ranked {
+                ($q:expr) => {{
+                    let q = $q.order((s.rank().asc(), articles::id.desc()));
+                    let q = match key {
+                        Some((SeekKey::Float(k), id)) => {
+                            q.filter(s.rank().gt(*k).or(s.rank().eq(*k).and(articles::id.lt(id))))
+                        }
+                        _ => q,
+                    };
+                    q.offset(offset).limit(limit).load::<Raw>(conn)?
+                }};
+            }
+            match s.backend() {
+                // FTS5 scores a document only inside the query that matched
+                // it: join the index rather than scoring row by row.
+                Backend::Sqlite => ranked!(
+                    filtered!(
+                        articles::table
+                            .inner_join(users::table)
+                            .inner_join(
+                                articles_fts::table.on(articles_fts::rowid.eq(articles::id))
+                            )
+                            .select((
+                                ArticleSummaryRow::as_select(),
+                                AuthorRow::as_select(),
+                                s.rank(),
+                            ))
+                            .into_boxed::<DbBackend>(),
+                        f,
+                        false
+                    )
+                    .filter(s.fts_match())
+                ),
+                Backend::Postgres => ranked!(filtered!(
+                    articles::table
+                        .inner_join(users::table)
+                        .select((
+                            ArticleSummaryRow::as_select(),
+                            AuthorRow::as_select(),
+                            s.rank(),
+                        ))
+                        .into_boxed::<DbBackend>(),
+                    f
+                )),
+            }
+        }
+        "published_at" => {
+            let nullable = f.may_lack_published_at();
+            // Never-published drafts (NULL) sort as the oldest, on both
+            // backends: first ascending, last descending. Every query says
+            // so explicitly, so that PostgreSQL reads its NULLS FIRST
+            // indices in order instead of sorting.
+            let order = if desc {
+                "articles.published_at DESC NULLS LAST"
+            } else {
+                "articles.published_at ASC NULLS FIRST"
+            };
+            match key {
+                None => {
+                    let q = base().order(sql::<Timestamp>(order));
+                    let q = if desc {
+                        q.then_order_by(articles::id.desc())
+                    } else {
+                        q.then_order_by(articles::id.asc())
+                    };
+                    q.offset(offset).limit(limit).load(conn)?
+                }
+                Some((SeekKey::Time(Some(k)), id)) => {
+                    let k = *k;
+                    let mut rows: Vec<Raw> = if desc {
+                        base()
+                            .filter(
+                                articles::published_at
+                                    .le(k)
+                                    .and(articles::published_at.lt(k).or(articles::id.lt(id))),
+                            )
+                            .order(sql::<Timestamp>(order))
+                            .then_order_by(articles::id.desc())
+                            .offset(offset)
+                            .limit(limit)
+                            .load(conn)?
+                    } else {
+                        base()
+                            .filter(
+                                articles::published_at
+                                    .ge(k)
+                                    .and(articles::published_at.gt(k).or(articles::id.gt(id))),
+                            )
+                            .order(sql::<Timestamp>(order))
+                            .then_order_by(articles::id.asc())
+                            .offset(offset)
+                            .limit(limit)
+                            .load(conn)?
+                    };
+                    // Descending, the NULLs come after every date.
+                    if desc && nullable && (rows.len() as i64) < limit {
+                        let more: Vec<Raw> = base()
+                            .filter(articles::published_at.is_null())
+                            .order(articles::id.desc())
+                            .limit(limit - rows.len() as i64)
+                            .load(conn)?;
+                        rows.extend(more);
+                    }
+                    rows
+                }
+                Some((SeekKey::Time(None), id)) => {
+                    if desc {
+                        base()
+                            .filter(articles::published_at.is_null().and(articles::id.lt(id)))
+                            .order(articles::id.desc())
+                            .limit(limit)
+                            .load(conn)?
+                    } else {
+                        // Ascending, the NULLs come first, then every date.
+                        let mut rows: Vec<Raw> = base()
+                            .filter(articles::published_at.is_null().and(articles::id.gt(id)))
+                            .order(articles::id.asc())
+                            .limit(limit)
+                            .load(conn)?;
+                        if (rows.len() as i64) < limit {
+                            let more: Vec<Raw> = base()
+                                .filter(articles::published_at.is_not_null())
+                                .order(sql::<Timestamp>(order))
+                                .then_order_by(articles::id.asc())
+                                .limit(limit - rows.len() as i64)
+                                .load(conn)?;
+                            rows.extend(more);
+                        }
+                        rows
+                    }
+                }
+                Some(_) => Vec::new(),
+            }
+        }
+        "updated_at" => {
+            let seek = match key {
+                Some((SeekKey::Time(Some(k)), id)) => Some((*k, id)),
+                _ => None,
+            };
+            crate::order_and_seek!(base(), articles::updated_at, articles::id, desc, seek)
+                .offset(offset)
+                .limit(limit)
+                .load(conn)?
+        }
+        "title" => {
+            let seek = match key {
+                Some((SeekKey::Text(k), id)) => Some((k.clone(), id)),
+                _ => None,
+            };
+            crate::order_and_seek!(base(), articles::title, articles::id, desc, seek)
+                .offset(offset)
+                .limit(limit)
+                .load(conn)?
+        }
+        "view_count" => {
+            let seek = match key {
+                Some((SeekKey::Int(k), id)) => Some((*k, id)),
+                _ => None,
+            };
+            crate::order_and_seek!(base(), articles::view_count, articles::id, desc, seek)
+                .offset(offset)
+                .limit(limit)
+                .load(conn)?
+        }
+        _ => {
+            let seek = match key {
+                Some((SeekKey::Int(k), id)) => Some((*k, id)),
+                _ => None,
+            };
+            crate::order_and_seek!(base(), articles::comment_count, articles::id, desc, seek)
+                .offset(offset)
+                .limit(limit)
+                .load(conn)?
+        }
+    };
+    let rows = rows
+        .into_iter()
+        .map(|(article, author, rank)| ListRow {
+            article,
+            author,
+            rank,
+        })
+        .collect();
+    Ok(rows)
+}
+
+/// Rows between two anchors: a numbered page skips fewer than this.
+pub const ANCHOR_STRIDE: i64 = 100;
+/// How long a total or a set of anchors is trusted without a local write.
+pub const INDEX_TTL: Duration = Duration::from_secs(5);
+
+/// Totals and page anchors per filter (and sort), per instance.
+pub struct ListIndex {
+    writes: Arc<Writes>,
+    totals: Cache<String, Timed<i64>>,
+    anchors: Cache<String, Timed<Arc<Vec<Seek>>>>,
+}
+
+/// A cached fact and the moment it stops being true by itself: the next
+/// scheduled publication, when a list shows only visible articles.
+#[derive(Clone)]
+struct Timed<V> {
+    value: V,
+    until: Option<NaiveDateTime>,
+}
+
+impl<V: Clone + Send + Sync + 'static> Timed<V> {
+    /// The cached value unless a scheduled article has gone live since it
+    /// was computed; else computes it once (concurrent misses share).
+    fn get_or(
+        cache: &Cache<String, Timed<V>>,
+        key: String,
+        f: &ArticleFilter,
+        conn: &mut DbConnection,
+        compute: impl FnOnce(&mut DbConnection) -> QueryResult<V>,
+    ) -> Result<V, ApiError> {
+        if let Some(hit) = cache.get(&key) {
+            if hit.until.is_none_or(|t| f.now < t) {
+                return Ok(hit.value);
+            }
+            cache.invalidate(&key);
+        }
+        let timed = cache
+            .try_get_with(key, || -> QueryResult<Timed<V>> {
+                let until = if f.hides_scheduled() {
+                    next_scheduled(conn, f.now)?
+                } else {
+                    None
+                };
+                Ok(Timed {
+                    value: compute(conn)?,
+                    until,
+                })
+            })
+            .map_err(|e| ApiError::internal(anyhow::anyhow!("article list: {e}")))?;
+        Ok(timed.value)
+    }
+}
+
+impl ListIndex {
+    pub fn new(writes: Arc<Writes>) -> Self {
+        Self {
+            writes,
+            totals: Cache::builder()
+                .max_capacity(20_000)
+                .time_to_live(INDEX_TTL)
+                .build(),
+            // Weighed in anchors: 1,000 per 100,000 rows of a list.
+            anchors: Cache::builder()
+                .max_capacity(200_000)
+                .weigher(|_, v: &Timed<Arc<Vec<Seek>>>| {
+                    u32::try_from(v.value.len()).unwrap_or(u32::MAX).max(1)
+                })
+                .time_to_live(INDEX_TTL)
+                .build(),
+        }
+    }
+
+    /// One page of the list and the total matching the filter. Concurrent
+    /// requests that miss the same total or anchors share one computation.
+    pub fn page(
+        &self,
+        conn: &mut DbConnection,
+        f: &ArticleFilter,
+        page: &PageRequest,
+        seek: Option<&Seek>,
+    ) -> Result<(Vec<ListRow>, i64), ApiError> {
+        let key = format!("{}|{}", self.writes.current(), filter_key(f));
+        let total = Timed::get_or(&self.totals, key.clone(), f, conn, |c| count(c, f))?;
+        if total == 0 {
+            return Ok((Vec::new(), 0));
+        }
+        let sort = page.sort;
+        let limit = page.fetch_limit();
+        let offset = page.offset();
+        let anchored = seek.is_none()
+            && offset >= ANCHOR_STRIDE
+            && sort.field != RELEVANCE
+            // Seeking past drafts without a date takes a second query that
+            // an offset cannot follow; such lists are editors' and short.
+            && !(sort.field == "published_at" && f.may_lack_published_at());
+        if !anchored {
+            return Ok((rows(conn, f, sort, seek, offset, limit)?, total));
+        }
+        let key = format!("{key}|{}", sort.as_param());
+        let anchors = Timed::get_or(&self.anchors, key, f, conn, |c| {
+            anchors(c, f, sort).map(Arc::new)
+        })?;
+        let block = offset / ANCHOR_STRIDE;
+        let rows = match usize::try_from(block - 1).ok().and_then(|i| anchors.get(i)) {
+            Some(anchor) => rows(
+                conn,
+                f,
+                sort,
+                Some(anchor),
+                offset - block * ANCHOR_STRIDE,
+                limit,
+            )?,
+            // Past the last anchor: past the end, unless rows were added
+            // since the anchors were taken.
+            None => rows(conn, f, sort, None, offset, limit)?,
+        };
+        Ok((rows, total))
+    }
+}
+
+/// The earliest `published_at` still to come among published articles:
+/// when a list of visible articles changes with no write.
+pub fn next_scheduled(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+) -> QueryResult<Option<NaiveDateTime>> {
+    articles::table
+        .filter(articles::status.eq("published"))
+        .filter(articles::published_at.gt(now))
+        .select(diesel::dsl::min(articles::published_at))
+        .first(conn)
+}
+
+/// What identifies a filter's result set (everything but the clock, whose
+/// effect the TTL bounds).
+fn filter_key(f: &ArticleFilter) -> String {
+    format!(
+        "{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+        f.visible_only,
+        f.owner,
+        f.status,
+        f.author_id,
+        f.tag_ids,
+        f.search.as_ref().map(SearchQuery::as_str),
+        f.published_after,
+        f.published_before,
+    )
+}
+
+/// The keyset position of every [`ANCHOR_STRIDE`]th matching row in `sort`
+/// order (the rows at index `STRIDE - 1`, `2 * STRIDE - 1`, ...). Reads the
+/// sort key and id alone, from the covering `(status, key, id)` indices.
+pub fn anchors(conn: &mut DbConnection, f: &ArticleFilter, sort: Sort) -> QueryResult<Vec<Seek>> {
+    let stride = usize::try_from(ANCHOR_STRIDE).unwrap_or(100);
+    let q = filtered!(articles::table.into_boxed::<DbBackend>(), f);
+    macro_rules! every_stride {
+        ($col:expr, $ty:ty, $key:expr) => {{
+            let q = q.select(($col, articles::id));
+            let q = if sort.desc {
+                q.order(($col.desc(), articles::id.desc()))
+            } else {
+                q.order(($col.asc(), articles::id.asc()))
+            };
+            let keys: Vec<($ty, i64)> = q.load(conn)?;
+            keys.into_iter()
+                .skip(stride - 1)
+                .step_by(stride)
+                .map(|(k, id)| Seek { key: $key(k), id })
+                .collect()
+        }};
+    }
+    Ok(match sort.field {
+        "published_at" => {
+            let order = if sort.desc {
+                "articles.published_at DESC NULLS LAST"
+            } else {
+                "articles.published_at ASC NULLS FIRST"
+            };
+            let q = q
+                .select((articles::published_at, articles::id))
+                .order(sql::<Timestamp>(order));
+            let q = if sort.desc {
+                q.then_order_by(articles::id.desc())
+            } else {
+                q.then_order_by(articles::id.asc())
+            };
+            let keys: Vec<(Option<NaiveDateTime>, i64)> = q.load(conn)?;
+            keys.into_iter()
+                .skip(stride - 1)
+                .step_by(stride)
+                .map(|(k, id)| Seek {
+                    key: SeekKey::Time(k),
+                    id,
+                })
+                .collect()
+        }
+        "updated_at" => every_stride!(articles::updated_at, NaiveDateTime, |k| SeekKey::Time(
+            Some(k)
+        )),
+        "title" => every_stride!(articles::title, String, SeekKey::Text),
+        "view_count" => every_stride!(articles::view_count, i64, SeekKey::Int),
+        "comment_count" => every_stride!(articles::comment_count, i64, SeekKey::Int),
+        _ => Vec::new(),
+    })
+}
