@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::articles::listing::ListIndex;
+use crate::articles::popular::Rankings;
 use crate::auth::JwtKeys;
 use crate::config::Config;
 use crate::db::Db;
@@ -23,6 +24,8 @@ pub struct AppState {
     pub writes: Arc<Writes>,
     /// Article list totals and deep-page anchors.
     pub lists: ListIndex,
+    /// Popular-list rankings per metric and window.
+    pub rankings: Rankings,
 }
 
 impl AppState {
@@ -40,6 +43,7 @@ impl AppState {
             views,
             writes,
             lists,
+            rankings: Rankings::default(),
         }
     }
 }

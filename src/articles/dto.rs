@@ -420,7 +420,7 @@ pub struct Revision {
 }
 
 /// The counter a popular list ranks by.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Metric {
     #[default]

@@ -7,6 +7,7 @@
 pub mod content;
 pub mod dto;
 pub mod listing;
+pub mod popular;
 pub mod queries;
 pub mod render;
 pub mod routes;

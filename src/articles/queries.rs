@@ -449,46 +449,77 @@ pub fn popular_ids(
             // then keep the visible articles, fetching more candidates when
             // some were hidden since. Joining articles first would make the
             // planner walk every published article.
-            let total = match metric {
-                Metric::Views => "CAST(SUM(article_daily_stats.views) AS BIGINT)",
-                Metric::Comments => "CAST(SUM(article_daily_stats.comments) AS BIGINT)",
-            };
             let batch = (limit * 2).max(20);
             let mut out: Vec<i64> = Vec::with_capacity(limit as usize);
             let mut offset = 0;
             loop {
-                let ranked: Vec<(i64, i64)> = article_daily_stats::table
-                    .filter(article_daily_stats::day.ge(since))
-                    .group_by(article_daily_stats::article_id)
-                    .having(sql::<Bool>(total).sql(" > 0"))
-                    .select((article_daily_stats::article_id, sql::<BigInt>(total)))
-                    .order((
-                        sql::<BigInt>(total).desc(),
-                        article_daily_stats::article_id.desc(),
-                    ))
-                    .offset(offset)
-                    .limit(batch)
-                    .load(conn)?;
-                let ids: Vec<i64> = ranked.iter().map(|(id, _)| *id).collect();
-                let visible: Vec<i64> = articles::table
-                    .filter(articles::id.eq_any(&ids))
-                    .filter(articles::status.eq("published"))
-                    .filter(articles::published_at.le(now))
-                    .select(articles::id)
-                    .load(conn)?;
-                for id in ids.iter().filter(|id| visible.contains(id)) {
-                    out.push(*id);
+                let ids = ranked_since(conn, metric, since, offset, batch)?;
+                let visible = visible_among(conn, &ids, now)?;
+                for id in visible {
+                    out.push(id);
                     if out.len() as i64 == limit {
                         return Ok(out);
                     }
                 }
-                if (ranked.len() as i64) < batch {
+                if (ids.len() as i64) < batch {
                     return Ok(out);
                 }
                 offset += batch;
             }
         }
     }
+}
+
+/// Ids of articles (visible or not) ranked by `metric` summed from `since`
+/// on, best first, ties to the newer article; nothing counted, left out.
+pub fn ranked_since(
+    conn: &mut DbConnection,
+    metric: Metric,
+    since: NaiveDate,
+    offset: i64,
+    limit: i64,
+) -> QueryResult<Vec<i64>> {
+    let total = match metric {
+        Metric::Views => "CAST(SUM(article_daily_stats.views) AS BIGINT)",
+        Metric::Comments => "CAST(SUM(article_daily_stats.comments) AS BIGINT)",
+    };
+    let ranked: Vec<(i64, i64)> = article_daily_stats::table
+        .filter(article_daily_stats::day.ge(since))
+        .group_by(article_daily_stats::article_id)
+        .having(sql::<Bool>(total).sql(" > 0"))
+        .select((article_daily_stats::article_id, sql::<BigInt>(total)))
+        .order((
+            sql::<BigInt>(total).desc(),
+            article_daily_stats::article_id.desc(),
+        ))
+        .offset(offset)
+        .limit(limit)
+        .load(conn)?;
+    Ok(ranked.into_iter().map(|(id, _)| id).collect())
+}
+
+/// The visible ones among `ids`, in the order given.
+pub fn visible_among(
+    conn: &mut DbConnection,
+    ids: &[i64],
+    now: NaiveDateTime,
+) -> QueryResult<Vec<i64>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let visible: std::collections::HashSet<i64> = articles::table
+        .filter(articles::id.eq_any(ids))
+        .filter(articles::status.eq("published"))
+        .filter(articles::published_at.le(now))
+        .select(articles::id)
+        .load::<i64>(conn)?
+        .into_iter()
+        .collect();
+    Ok(ids
+        .iter()
+        .copied()
+        .filter(|id| visible.contains(id))
+        .collect())
 }
 
 /// Whether any article exists (`serve --demo` seeds only an empty site).

@@ -291,11 +291,11 @@ async fn popular_articles(
     let metric = q.metric.unwrap_or_default();
     let period = q.period.unwrap_or_default();
     let now = crate::time::now();
-    let since = period.days().map(|d| now.date() - Duration::days(d - 1));
+    let rankings = state.clone();
     let (rows, tags) = state
         .db
         .read(move |conn| {
-            let ids = queries::popular_ids(conn, metric, since, now, limit)?;
+            let ids = rankings.rankings.top(conn, metric, period, now, limit)?;
             let rows = queries::list_rows_by_ids(conn, &ids)?;
             let tags = queries::tags_for(conn, &ids)?;
             Ok((rows, tags))

@@ -1650,6 +1650,45 @@ db_test!(revisions_list_get_and_restore, |backend| {
     .assert_problem(404);
 });
 
+db_test!(
+    popular_rankings_are_reused_briefly_and_visibility_is_immediate,
+    |backend| {
+        let app = TestApp::spawn(backend).await;
+        let (_, token) = app.user(Role::Author).await;
+        let a = id(&published(&app, &token, "A").await);
+        let b = id(&published(&app, &token, "B").await);
+        add_daily(&app, a, 1, 30, 0);
+        add_daily(&app, b, 0, 20, 0);
+        let week = "/api/v1/articles/popular?period=week";
+        assert_eq!(ids(&app.get(week, None).await), [a, b]);
+        // New counts move the ranking within the ranking's lifetime.
+        add_daily(&app, b, 2, 100, 0);
+        let started = std::time::Instant::now();
+        loop {
+            let got = ids(&app.get(week, None).await);
+            if got == [b, a] {
+                break;
+            }
+            assert_eq!(got, [a, b]);
+            assert!(
+                started.elapsed()
+                    < newsdesk::articles::popular::RANKING_TTL + std::time::Duration::from_secs(2),
+                "the ranking did not follow the counters"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
+        // An article that stops being visible leaves the box at once.
+        app.patch(
+            &format!("/api/v1/articles/{b}"),
+            Some(&token),
+            &json!({"status": "archived"}),
+        )
+        .await
+        .assert_status(200);
+        assert_eq!(ids(&app.get(week, None).await), [a]);
+    }
+);
+
 db_test!(popular_ranks_by_period_and_validates, |backend| {
     let app = TestApp::spawn(backend).await;
     let (_, token) = app.user(Role::Author).await;
