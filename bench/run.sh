@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Load benchmark: builds the release binary, seeds a fresh database, starts
-# the server and drives it with oha at 32 connections, one endpoint at a
-# time (warm-up, then a fixed measured time). Prints a Markdown table and
-# writes target/bench/results.json.
+# Load benchmark: builds the release binary and the framework ceiling
+# (bench/ceiling.rs), seeds a fresh database, and lets bench/drive.py drive
+# both with oha at 32 connections the way a site's traffic arrives (many
+# distinct URLs built from the seeded data), newsdesk with its read cache on
+# and off. Prints a Markdown table and writes target/bench/results.json.
 #
 #   bench/run.sh                       10,000 articles on SQLite, 10 s per endpoint
 #   bench/run.sh --quick               the same in under two minutes
 #   bench/run.sh --articles 100000     another scale
 #   bench/run.sh --postgres URL        on PostgreSQL (a fresh schema in that database)
+#   bench/run.sh --database URL        an already seeded database (skips seeding)
+#   bench/run.sh --bin PATH            another newsdesk binary (e.g. an older build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,15 +20,19 @@ warmup=2
 connections=32
 postgres=""
 label=""
+reuse=""
+bin_override=""
 while [ $# -gt 0 ]; do
   case "$1" in
-    --quick) duration=4; warmup=1; shift ;;
+    --quick) duration=3; warmup=1; shift ;;
     --articles) articles="$2"; shift 2 ;;
     --duration) duration="$2"; shift 2 ;;
     --connections) connections="$2"; shift 2 ;;
     --postgres) postgres="$2"; shift 2 ;;
     --label) label="$2"; shift 2 ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    --database) reuse="$2"; shift 2 ;;
+    --bin) bin_override="$2"; shift 2 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
 done
@@ -37,17 +44,14 @@ if ! command -v oha >/dev/null; then
 fi
 export PATH="$HOME/.cargo/bin:$PATH"
 
-echo "== building the release binary"
+echo "== building the release binary and the ceiling"
 cargo build --release --quiet
-bin="$PWD/target/release/newsdesk"
+cargo build --release --quiet --example ceiling
+bin="${bin_override:-$PWD/target/release/newsdesk}"
+ceiling="$PWD/target/release/examples/ceiling"
 
 work=$(mktemp -d /tmp/newsdesk-bench.XXXXXX)
-server_pid=""
 cleanup() {
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
   if [ -n "$postgres" ] && [ -n "${schema:-}" ]; then
     psql "$postgres" -qc "DROP SCHEMA IF EXISTS $schema CASCADE" >/dev/null 2>&1 || true
   fi
@@ -55,45 +59,40 @@ cleanup() {
 }
 trap cleanup EXIT
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-export NEWSDESK_BIND="127.0.0.1:$port"
 export NEWSDESK_LOG=warn
 export NEWSDESK_ACCESS_TTL=6h
 export NEWSDESK_JWT_SECRET="bench-secret-bench-secret-bench-secret-0123456789"
 export NEWSDESK_REGISTRATION=open
-if [ -n "$postgres" ]; then
-  command -v psql >/dev/null || { echo "--postgres needs psql" >&2; exit 1; }
-  schema="bench_$$"
-  psql "$postgres" -qc "CREATE SCHEMA $schema" >/dev/null
-  sep='?'; case "$postgres" in *\?*) sep='&' ;; esac
-  export NEWSDESK_DATABASE_URL="${postgres}${sep}options=-csearch_path%3D${schema}"
-  backend=postgres
+seed_secs=0
+if [ -n "$reuse" ]; then
+  # An already seeded database (with the bench editor), e.g. for a rerun.
+  export NEWSDESK_DATABASE_URL="$reuse"
+  case "$reuse" in postgres*) backend=postgres ;; *) backend=sqlite ;; esac
 else
-  export NEWSDESK_DATABASE_URL="sqlite://$work/newsdesk.db"
-  backend=sqlite
+  if [ -n "$postgres" ]; then
+    command -v psql >/dev/null || { echo "--postgres needs psql" >&2; exit 1; }
+    schema="bench_$$"
+    psql "$postgres" -qc "CREATE SCHEMA $schema" >/dev/null
+    sep='?'; case "$postgres" in *\?*) sep='&' ;; esac
+    export NEWSDESK_DATABASE_URL="${postgres}${sep}options=-csearch_path%3D${schema}"
+    backend=postgres
+  else
+    export NEWSDESK_DATABASE_URL="sqlite://$work/newsdesk.db"
+    backend=sqlite
+  fi
+  echo "== seeding $articles articles ($backend)"
+  seed_start=$(date +%s.%N)
+  "$bin" seed --articles "$articles" --activity
+  seed_secs=$(python3 -c "import time; print(round(time.time() - $seed_start, 1))")
+  if [ -n "$postgres" ]; then
+    # What an operator does after a bulk load: give the planner statistics.
+    psql "$NEWSDESK_DATABASE_URL" -qc "VACUUM ANALYZE" >/dev/null
+  fi
+  NEWSDESK_PASSWORD="bench-password-123" "$bin" user create --email bench@example.com --name "Bench Editor" --role editor >/dev/null
 fi
-
-echo "== seeding $articles articles ($backend)"
-seed_start=$(date +%s.%N)
-"$bin" seed --articles "$articles" --activity
-seed_secs=$(python3 -c "import time; print(round(time.time() - $seed_start, 1))")
-if [ -n "$postgres" ]; then
-  # What an operator does after a bulk load: give the planner statistics.
-  psql "$NEWSDESK_DATABASE_URL" -qc "VACUUM ANALYZE" >/dev/null
-fi
-NEWSDESK_PASSWORD="bench-password-123" "$bin" user create --email bench@example.com --name "Bench Editor" --role editor >/dev/null
-
-echo "== starting the server on port $port"
-"$bin" serve >"$work/server.log" 2>&1 &
-server_pid=$!
-base="http://127.0.0.1:$port"
-for _ in $(seq 1 100); do
-  curl -fs "$base/healthz" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-curl -fs "$base/healthz" >/dev/null
 
 python3 bench/drive.py \
-  --base "$base" --pid "$server_pid" --duration "$duration" --warmup "$warmup" \
+  --bin "$bin" --ceiling "$ceiling" --duration "$duration" --warmup "$warmup" \
   --connections "$connections" --backend "$backend" --articles "$articles" \
-  --seed-seconds "$seed_secs" --label "$label" --out target/bench/results.json
+  --seed-seconds "$seed_secs" --label "$label" --log "$work/server.log" \
+  --out target/bench/results.json

@@ -55,6 +55,8 @@ pub struct ArticleFilter {
     pub search: Option<SearchQuery>,
     pub published_after: Option<NaiveDateTime>,
     pub published_before: Option<NaiveDateTime>,
+    /// Only ids from this one on: the newest matches a search ranks.
+    pub min_id: Option<i64>,
 }
 
 impl ArticleFilter {
@@ -145,6 +147,9 @@ macro_rules! filtered {
         }
         if let Some(t) = f.published_before {
             q = q.filter(articles::published_at.lt(t));
+        }
+        if let Some(id) = f.min_id {
+            q = q.filter(articles::id.ge(id));
         }
         q
     }};
@@ -288,6 +293,8 @@ pub fn rows(
                         false
                     )
                     .filter(s.fts_match())
+                    // Lets FTS5 itself skip older rows, unscored.
+                    .filter(articles_fts::rowid.ge(f.min_id.unwrap_or(i64::MIN)))
                 ),
                 Backend::Postgres => ranked!(filtered!(
                     articles::table
@@ -442,6 +449,10 @@ pub fn rows(
     Ok(rows)
 }
 
+/// A search ranked by relevance ranks at most this many matches, the
+/// newest: scoring every match of a common word would cost a scan of the
+/// index per request. Sorted by a field, a search lists every match.
+pub const SEARCH_CANDIDATES: i64 = 1000;
 /// Rows between two anchors: a numbered page skips fewer than this.
 pub const ANCHOR_STRIDE: i64 = 100;
 /// How long a total or a set of anchors is trusted without a local write.
@@ -452,6 +463,8 @@ pub struct ListIndex {
     writes: Arc<Writes>,
     totals: Cache<String, Timed<i64>>,
     anchors: Cache<String, Timed<Arc<Vec<Seek>>>>,
+    /// Per search: the oldest id among the newest matches it ranks.
+    floors: Cache<String, Timed<Option<i64>>>,
 }
 
 /// A cached fact and the moment it stops being true by itself: the next
@@ -511,6 +524,10 @@ impl ListIndex {
                 })
                 .time_to_live(INDEX_TTL)
                 .build(),
+            floors: Cache::builder()
+                .max_capacity(20_000)
+                .time_to_live(INDEX_TTL)
+                .build(),
         }
     }
 
@@ -523,7 +540,23 @@ impl ListIndex {
         page: &PageRequest,
         seek: Option<&Seek>,
     ) -> Result<(Vec<ListRow>, i64), ApiError> {
-        let key = format!("{}|{}", self.writes.current(), filter_key(f));
+        let generation = self.writes.current();
+        // Relevance ranks the newest SEARCH_CANDIDATES matches only: the
+        // list, its total and its pages are those of that bounded set.
+        let bounded;
+        let f = match &f.search {
+            Some(_) if page.sort.field == RELEVANCE => {
+                let key = format!("{generation}|{}", filter_key(f));
+                let floor = Timed::get_or(&self.floors, key, f, conn, |c| search_floor(c, f))?;
+                bounded = ArticleFilter {
+                    min_id: floor,
+                    ..f.clone()
+                };
+                &bounded
+            }
+            _ => f,
+        };
+        let key = format!("{generation}|{}", filter_key(f));
         let total = Timed::get_or(&self.totals, key.clone(), f, conn, |c| count(c, f))?;
         if total == 0 {
             return Ok((Vec::new(), 0));
@@ -579,7 +612,7 @@ pub fn next_scheduled(
 /// effect the TTL bounds).
 fn filter_key(f: &ArticleFilter) -> String {
     format!(
-        "{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
+        "{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}",
         f.visible_only,
         f.owner,
         f.status,
@@ -588,7 +621,24 @@ fn filter_key(f: &ArticleFilter) -> String {
         f.search.as_ref().map(SearchQuery::as_str),
         f.published_after,
         f.published_before,
+        f.min_id,
     )
+}
+
+/// The id of the [`SEARCH_CANDIDATES`]th newest match of a search (with
+/// every other filter), `None` when there are fewer. Reads ids alone: no
+/// match is scored.
+pub fn search_floor(conn: &mut DbConnection, f: &ArticleFilter) -> QueryResult<Option<i64>> {
+    filtered!(
+        articles::table
+            .select(articles::id)
+            .into_boxed::<DbBackend>(),
+        f
+    )
+    .order(articles::id.desc())
+    .offset(SEARCH_CANDIDATES - 1)
+    .first::<i64>(conn)
+    .optional()
 }
 
 /// The keyset position of every [`ANCHOR_STRIDE`]th matching row in `sort`

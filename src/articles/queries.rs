@@ -209,8 +209,19 @@ pub fn redirect_target(conn: &mut DbConnection, slug: &str) -> QueryResult<Optio
         .optional()
 }
 
+/// One article's tags in display order (a statement whose text never
+/// changes, so each connection prepares it once).
 pub fn tags_of(conn: &mut DbConnection, id: i64) -> QueryResult<Vec<TagRef>> {
-    Ok(tags_for(conn, &[id])?.into_iter().map(|(_, t)| t).collect())
+    let rows: Vec<(i64, String, String)> = article_tags::table
+        .inner_join(tags::table)
+        .filter(article_tags::article_id.eq(id))
+        .order(article_tags::position)
+        .select((tags::id, tags::slug, tags::name))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, slug, name)| TagRef { id, slug, name })
+        .collect())
 }
 
 /// Whether an article other than `except` has this slug.

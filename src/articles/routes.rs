@@ -220,6 +220,7 @@ async fn list_articles(
                     search,
                     published_after,
                     published_before,
+                    min_id: None,
                 };
                 let (rows, total) = lists.lists.page(conn, &filter, &page, seek.as_ref())?;
                 let ids: Vec<i64> = rows

@@ -261,3 +261,68 @@ db_test!(relevance_pages_by_cursor_like_by_page, |backend| {
         .await
         .assert_problem(400);
 });
+
+db_test!(relevance_ranks_the_newest_thousand_matches, |backend| {
+    let app = TestApp::spawn(backend).await;
+    {
+        let mut conn = app.conn();
+        newsdesk::seed::seed_articles(&mut conn, 1_800, |_| {}).unwrap();
+    }
+    // A word of the synthetic vocabulary found in more than 1,000 articles.
+    let first = app.get("/api/v1/articles?per_page=5", None).await.json();
+    let titles: Vec<String> = first["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["title"].as_str().unwrap().to_lowercase())
+        .collect();
+    let mut chosen = None;
+    for word in titles.iter().flat_map(|t| t.split_whitespace()) {
+        let all = app
+            .get(
+                &format!("/api/v1/articles?q={word}&sort=-published_at&per_page=1"),
+                None,
+            )
+            .await
+            .json();
+        if all["meta"]["total"].as_i64().unwrap() > 1_000 {
+            chosen = Some(word.to_string());
+            break;
+        }
+    }
+    let word = chosen.expect("a common word");
+    // Sorted by a field, every match is listed.
+    let newest_first = walk_cursor(
+        &app,
+        &format!("/api/v1/articles?q={word}&sort=-published_at&per_page=100"),
+        None,
+    )
+    .await;
+    assert!(newest_first.len() > 1_000);
+    // By relevance, the newest 1,000 matches (by id) are ranked, and the
+    // total says so.
+    let mut newest_ids = newest_first.clone();
+    newest_ids.sort_unstable_by(|a, b| b.cmp(a));
+    newest_ids.truncate(1_000);
+    let res = app
+        .get(&format!("/api/v1/articles?q={word}&per_page=100"), None)
+        .await;
+    res.assert_status(200);
+    assert_eq!(res.json()["meta"]["total"], 1_000);
+    let ranked = walk_pages(
+        &app,
+        &format!("/api/v1/articles?q={word}&per_page=100"),
+        None,
+    )
+    .await;
+    let by_cursor = walk_cursor(
+        &app,
+        &format!("/api/v1/articles?q={word}&per_page=100"),
+        None,
+    )
+    .await;
+    assert_eq!(ranked, by_cursor);
+    let mut got = ranked.clone();
+    got.sort_unstable_by(|a, b| b.cmp(a));
+    assert_eq!(got, newest_ids);
+});
