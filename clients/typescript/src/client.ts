@@ -19,16 +19,25 @@ import type { components, paths } from "./generated/schema.js";
 import { ProblemError } from "./errors.js";
 
 export type Schemas = components["schemas"];
-export type Article = Schemas["Article"];
-export type ArticleListItem = Schemas["ArticleListItem"];
-export type Tag = Schemas["Tag"];
-export type Author = Schemas["Author"];
-export type User = Schemas["User"];
-export type Comment = Schemas["Comment"];
-export type PageMeta = Schemas["PageMeta"];
-export type TokenResponse = Schemas["TokenResponse"];
-export type CreateArticle = Schemas["CreateArticle"];
-export type UpdateArticle = Schemas["UpdateArticle"];
+
+// The resource types come from the paths that answer them (not from schema
+// names or operationIds), so renaming a schema in the document changes nothing here.
+type Json<C> = C extends object ? C[Extract<keyof C, `${string}json${string}`>] : never;
+type JsonBody<Op, Code extends number> = Op extends { responses: { [K in Code]: { content: infer C } } } ? Json<C> : never;
+type JsonRequest<Op> = Op extends { requestBody?: { content: infer C } } ? Json<C> : never;
+type Op<P extends keyof paths, M extends "get" | "post" | "patch"> = NonNullable<paths[P][M]>;
+
+export type Article = JsonBody<Op<"/api/v1/articles/{id}", "get">, 200>;
+export type ArticleListItem = JsonBody<Op<"/api/v1/articles", "get">, 200>["data"][number];
+export type Tag = JsonBody<Op<"/api/v1/tags/{slug}", "get">, 200>;
+export type Author = JsonBody<Op<"/api/v1/authors/{slug}", "get">, 200>;
+export type User = JsonBody<Op<"/api/v1/auth/me", "get">, 200>;
+export type Comment = JsonBody<Op<"/api/v1/articles/{id}/comments", "get">, 200>["data"][number];
+export type PageMeta = JsonBody<Op<"/api/v1/articles", "get">, 200>["meta"];
+export type TokenResponse = JsonBody<Op<"/api/v1/auth/login", "post">, 200>;
+export type CreateArticle = JsonRequest<Op<"/api/v1/articles", "post">>;
+export type UpdateArticle = JsonRequest<Op<"/api/v1/articles/{id}", "patch">>;
+export type PopularQuery = NonNullable<Op<"/api/v1/articles/popular", "get">["parameters"]["query"]>;
 
 /** The tokens of a signed-in user. */
 export interface Session {
@@ -53,7 +62,7 @@ export interface NewsdeskClientOptions {
 
 // ---- list typing, derived from the paths (no operationIds) -------------
 
-type Json200<Op> = Op extends { responses: { 200: { content: { "application/json": infer B } } } } ? B : never;
+type Json200<Op> = JsonBody<Op, 200>;
 type GetOp<P extends keyof paths> = NonNullable<paths[P]["get"]>;
 type IsList<B> = [B] extends [never] ? false : B extends { data: unknown[]; meta: PageMeta } ? true : false;
 
@@ -320,12 +329,10 @@ export class NewsdeskClient {
     const key = `/api/v1/articles/${id}`;
     const ifMatch = options.ifMatch === undefined ? this.#etags.get(key) : options.ifMatch;
     if (options.ifMatch === null) this.#etags.delete(key);
-    return unwrap(
-      await this.api.PATCH("/api/v1/articles/{id}", {
-        params: { path: { id }, header: ifMatch ? { "If-Match": ifMatch } : {} },
-        body: changes,
-      }),
-    );
+    // Typed by assertion so the call compiles whether the document marks
+    // If-Match optional or required (the server accepts `version` instead).
+    const params = { path: { id }, ...(ifMatch ? { header: { "If-Match": ifMatch } } : {}) } as Op<"/api/v1/articles/{id}", "patch">["parameters"];
+    return unwrap(await this.api.PATCH("/api/v1/articles/{id}", { params, body: changes }));
   }
 
   /** Deletes an article. */
@@ -335,7 +342,7 @@ export class NewsdeskClient {
   }
 
   /** The "Most Viewed" / "Most Commented" box. */
-  async popular(query: NonNullable<paths["/api/v1/articles/popular"]["get"]["parameters"]["query"]> = {}): Promise<ArticleListItem[]> {
+  async popular(query: PopularQuery = {}): Promise<ArticleListItem[]> {
     return unwrap(await this.api.GET("/api/v1/articles/popular", { params: { query } })).data;
   }
 
@@ -360,3 +367,21 @@ export class NewsdeskClient {
 export function createNewsdeskClient(options: NewsdeskClientOptions): NewsdeskClient {
   return new NewsdeskClient(options);
 }
+
+// Compile-time guard: if a path above stops answering what we expect, the
+// derived type would silently become `never`; make that a compile error.
+type NotNever<T> = [T] extends [never] ? false : true;
+type Check<T extends true> = T;
+type DerivedTypesResolve = [
+  Check<NotNever<Article>>,
+  Check<NotNever<ArticleListItem>>,
+  Check<NotNever<Tag>>,
+  Check<NotNever<Author>>,
+  Check<NotNever<User>>,
+  Check<NotNever<Comment>>,
+  Check<NotNever<PageMeta>>,
+  Check<NotNever<TokenResponse>>,
+  Check<NotNever<CreateArticle>>,
+  Check<NotNever<UpdateArticle>>,
+  Check<NotNever<ListPath>>,
+];
