@@ -212,6 +212,14 @@ describe("articles", () => {
       assert.equal(mine.version, 3);
       // An explicit If-Match wins over the remembered one.
       await expectProblem(editor.updateArticle(article.id, { subtitle: "x" }, { ifMatch: `"a${article.id}-v1"` }), 412);
+
+      // DELETE sends the remembered ETag too: no deleting what changed since it was read.
+      await other.getArticle(article.id);
+      await other.updateArticle(article.id, { subtitle: "theirs again" });
+      await expectProblem(editor.deleteArticle(article.id), 412);
+      await editor.getArticle(article.id);
+      await editor.deleteArticle(article.id);
+      await expectProblem(editor.getArticle(article.id), 404);
     } finally {
       await other.logout();
     }
