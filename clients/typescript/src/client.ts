@@ -292,7 +292,8 @@ export class NewsdeskClient {
       const page = await this.list(path, { ...base, query } as ListParams<P>);
       yield page;
       const next = page.meta.next_cursor;
-      if (!next || page.data.length === 0) return;
+      // A cursor that does not move would loop forever: stop instead.
+      if (!next || next === after || page.data.length === 0) return;
       after = next;
     }
   }
