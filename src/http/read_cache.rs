@@ -6,11 +6,15 @@
 //! - only anonymous requests (no `Authorization`) and `200` answers are kept;
 //! - every successful write through this instance (any non-GET 2xx except
 //!   the view beacon, whose counters may lag by design) empties the cache;
+//! - an answer computed while a write happened is never stored: every
+//!   clear bumps a generation counter, and a miss stores its answer only if
+//!   the generation is still the one it started under;
 //! - entries live at most `NEWSDESK_READ_CACHE_MS` (default 1000 ms), which
 //!   bounds staleness from writes on other instances, view counters, and
 //!   scheduled articles going live.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -48,6 +52,9 @@ pub struct ReadCache {
     entries: Option<moka::sync::Cache<String, Arc<Entry>>>,
     /// Keys being computed now, with the requests waiting for the answer.
     in_flight: Mutex<HashMap<String, Waiters>>,
+    /// Bumped by every `clear`: an answer computed under an older
+    /// generation may predate a write and is not stored.
+    generation: AtomicU64,
 }
 
 impl ReadCache {
@@ -67,14 +74,22 @@ impl ReadCache {
         Self {
             entries,
             in_flight: Mutex::new(HashMap::new()),
+            generation: AtomicU64::new(0),
         }
     }
 
     /// Forgets everything: called after every write.
     pub fn clear(&self) {
+        // First the generation, then the entries: a miss that stores after
+        // this point sees the new generation and takes its entry back.
+        self.generation.fetch_add(1, Ordering::SeqCst);
         if let Some(c) = &self.entries {
             c.invalidate_all();
         }
+    }
+
+    fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
     }
 }
 
@@ -174,17 +189,21 @@ pub async fn middleware(
     }
 
     // Concurrent misses for one key share one computation: under load a slow
-    // query runs once per cache lifetime instead of once per request.
+    // query runs once per cache lifetime instead of once per request. Only
+    // misses of one generation share: a request arriving after a write must
+    // not be handed an answer computed before it.
+    let started = cache.generation();
+    let flight = format!("{started} {key}");
     let waiting = {
         let mut in_flight = cache.in_flight.lock().unwrap_or_else(|p| p.into_inner());
-        match in_flight.get_mut(&key) {
+        match in_flight.get_mut(&flight) {
             Some(waiters) => {
                 let (tx, rx) = tokio::sync::oneshot::channel();
                 waiters.push(tx);
                 Some(rx)
             }
             None => {
-                in_flight.insert(key.clone(), Vec::new());
+                in_flight.insert(flight.clone(), Vec::new());
                 None
             }
         }
@@ -206,7 +225,7 @@ pub async fn middleware(
     // checked on replay), so the shared answer suits every waiting request.
     let leader = Leader {
         cache: cache.clone(),
-        key: key.clone(),
+        key: flight,
     };
     let request_headers = req.headers().clone();
     let mut req = req;
@@ -222,8 +241,13 @@ pub async fn middleware(
         Err(e) => return Err(e),
     };
     let entry = Arc::new(entry);
-    if entry.status == StatusCode::OK {
-        entries.insert(key, entry.clone());
+    if entry.status == StatusCode::OK && cache.generation() == started {
+        entries.insert(key.clone(), entry.clone());
+        // A write that cleared between the check and the insert: its clear
+        // may have run before the insert, so undo the insert.
+        if cache.generation() != started {
+            entries.invalidate(&key);
+        }
     }
     leader.finish(&entry);
     let res = replay(&entry, &request_headers);
@@ -234,6 +258,7 @@ pub async fn middleware(
 /// dropped without one, the waiters are released to compute alone.
 struct Leader {
     cache: web::Data<ReadCache>,
+    /// The in-flight key (generation and cache key).
     key: String,
 }
 
