@@ -305,3 +305,85 @@ fn error_entry(e: &Error) -> Entry {
         body,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicU64;
+
+    use actix_web::middleware::from_fn;
+    use actix_web::{App, test};
+    use tokio::sync::Notify;
+
+    use super::*;
+
+    /// What the fake resource holds, and a gate that holds its first read.
+    struct Resource {
+        value: AtomicU64,
+        gate: Notify,
+    }
+
+    async fn read(r: web::Data<Resource>) -> HttpResponse {
+        let value = r.value.load(Ordering::SeqCst);
+        if value == 1 {
+            // A slow read of the old state: still running when the write ends.
+            r.gate.notified().await;
+        }
+        HttpResponse::Ok().body(value.to_string())
+    }
+
+    async fn write(r: web::Data<Resource>) -> HttpResponse {
+        r.value.store(2, Ordering::SeqCst);
+        HttpResponse::NoContent().finish()
+    }
+
+    /// The race of the read cache, made deterministic: a miss that read the
+    /// old state before a write must neither be stored after the write nor
+    /// be handed to a request that arrived after it.
+    #[actix_web::test]
+    async fn an_answer_computed_before_a_write_never_outlives_it() {
+        let resource = web::Data::new(Resource {
+            value: AtomicU64::new(1),
+            gate: Notify::new(),
+        });
+        let cache = web::Data::new(ReadCache::new(Duration::from_secs(60), 1 << 20));
+        let app = test::init_service(
+            App::new()
+                .app_data(resource.clone())
+                .app_data(cache)
+                .route("/api/v1/thing", web::get().to(read))
+                .route("/api/v1/thing", web::post().to(write))
+                .wrap(from_fn(middleware)),
+        )
+        .await;
+        let get = || test::TestRequest::get().uri("/api/v1/thing").to_request();
+        let body = |res: ServiceResponse| async move {
+            String::from_utf8(test::read_body(res).await.to_vec()).unwrap_or_default()
+        };
+
+        // `join` polls the slow read first: it reads "1" and waits at the gate.
+        let slow = test::call_service(&app, get());
+        let after_write = async {
+            let res = test::call_service(
+                &app,
+                test::TestRequest::post().uri("/api/v1/thing").to_request(),
+            )
+            .await;
+            assert_eq!(res.status(), StatusCode::NO_CONTENT);
+            // Open the gate, then read at once (before the slow read resumes).
+            resource.gate.notify_one();
+            body(test::call_service(&app, get()).await).await
+        };
+        let (slow, fresh) = futures_util::future::join(slow, after_write).await;
+        assert_eq!(
+            body(slow).await,
+            "1",
+            "the slow read began before the write"
+        );
+        assert_eq!(
+            fresh, "2",
+            "a read after the write joined a read from before it"
+        );
+        // And the old answer was not stored for later readers either.
+        assert_eq!(body(test::call_service(&app, get()).await).await, "2");
+    }
+}
