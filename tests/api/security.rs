@@ -726,3 +726,52 @@ db_test!(
         retry_after(&res);
     }
 );
+
+db_test!(a_burst_of_writes_does_not_starve_reads, |backend| {
+    let app = TestApp::spawn_with(
+        backend,
+        &[
+            ("NEWSDESK_DB_POOL_SIZE", "3"),
+            ("NEWSDESK_DB_TIMEOUT_MS", "5000"),
+        ],
+    )
+    .await;
+    let mut writers = Vec::new();
+    for _ in 0..4 {
+        writers.push(app.user(Role::Reader).await);
+    }
+    app.get("/api/v1/articles", None).await.assert_status(200);
+    // A long write holds SQLite's write lock (and one connection)...
+    let holder = app.state.db.write(|_| {
+        std::thread::sleep(Duration::from_millis(1500));
+        Ok(())
+    });
+    // ...while a burst of writes arrives: they queue for the lock without
+    // holding connections, so a read still gets one at once.
+    let app = &app;
+    let burst = writers.iter().map(|(id, token)| async move {
+        app.patch(
+            &format!("/api/v1/users/{id}"),
+            Some(token),
+            &json!({"bio": "written in a burst"}),
+        )
+        .await
+    });
+    let read = async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let start = Instant::now();
+        let res = app.get("/api/v1/articles", None).await;
+        (res, start.elapsed())
+    };
+    let (held, writes, (res, took)) =
+        futures_util::future::join3(holder, futures_util::future::join_all(burst), read).await;
+    held.unwrap();
+    res.assert_status(200);
+    assert!(
+        took < Duration::from_millis(700),
+        "the read waited {took:?}"
+    );
+    for w in writes {
+        w.assert_status(200);
+    }
+});
