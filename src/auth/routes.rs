@@ -63,6 +63,8 @@ fn tokens_ok(body: TokenResponse) -> HttpResponse {
         (status = 403, description = "Registration is closed", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many sign-ups from this client (`NEWSDESK_RATE_REGISTER`)", body = Problem, content_type = "application/problem+json",
          headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "The password hashing queue is full, or the database is unavailable", body = Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 409, description = "Email already in use", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
@@ -113,6 +115,8 @@ async fn register(
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Wrong email or password", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many sign-ins from this client (`NEWSDESK_RATE_LOGIN`), or too many failures for this email (growing back-off)", body = Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "The password hashing queue is full, or the database is unavailable", body = Problem, content_type = "application/problem+json",
          headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 422, description = "Missing fields", body = Problem, content_type = "application/problem+json"),
     )
