@@ -630,6 +630,20 @@ db_test!(
         let res = login(&app, "someone@example.com", "whatever guess").await;
         let wait = retry_after(&res);
         assert!(wait > 60 && wait <= 450, "{wait}");
+
+        // An unknown email backs off exactly like a known one (and a refused
+        // attempt is answered at once for both): the answers reveal nothing.
+        let app = TestApp::spawn(backend).await;
+        let (id, _) = app.user(Role::Reader).await;
+        let known = email_of(&app, id);
+        for email in [known.as_str(), "ghost@example.com"] {
+            for _ in 0..6 {
+                assert_unauthorized(&login(&app, email, "wrong password!").await);
+            }
+            let start = Instant::now();
+            assert_eq!(retry_after(&login(&app, email, "wrong password!").await), 1);
+            assert!(start.elapsed() < Duration::from_millis(500));
+        }
     }
 );
 
