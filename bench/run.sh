@@ -63,6 +63,13 @@ export NEWSDESK_LOG=warn
 export NEWSDESK_ACCESS_TTL=6h
 export NEWSDESK_JWT_SECRET="bench-secret-bench-secret-bench-secret-0123456789"
 export NEWSDESK_REGISTRATION=open
+# One client address sends every request: count every beacon and lift the
+# per-client beacon and per-user comment limits, so the server is measured
+# (see README, "Security"). The metrics listener takes any free port.
+export NEWSDESK_VIEW_DEDUP_WINDOW=0
+export NEWSDESK_RATE_VIEWS=off
+export NEWSDESK_RATE_COMMENTS=off
+export NEWSDESK_METRICS_BIND=127.0.0.1:0
 seed_secs=0
 if [ -n "$reuse" ]; then
   # An already seeded database (with the bench editor), e.g. for a rerun.

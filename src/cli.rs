@@ -94,7 +94,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         print!("{}", startup::openapi_json());
         return Ok(());
     }
-    let config = Config::from_env().map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+    let mut config =
+        Config::from_env().map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+    if !matches!(cli.command, None | Some(Command::Serve { .. })) {
+        // The request-time bounds are for serving; a bulk seed or a long
+        // migration from the command line may take its time.
+        config.statement_timeout = std::time::Duration::from_secs(86_400);
+        config.db_timeout = std::time::Duration::from_secs(60);
+    }
     init_logging(&config);
     let system = actix_web::rt::System::new();
     match cli.command.unwrap_or(Command::Serve { demo: false }) {

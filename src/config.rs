@@ -62,6 +62,27 @@ pub struct Config {
     pub workers: Option<usize>,
     /// Lifetime of cached anonymous reads; zero disables the cache.
     pub read_cache_ttl: Duration,
+    /// How long an account's role and token version are trusted per instance.
+    pub auth_cache_ttl: Duration,
+    /// Threads of the password hashing pool.
+    pub hash_threads: usize,
+    /// Password hashing jobs that may wait beyond those running.
+    pub hash_queue: usize,
+    /// Longest wait for a pooled database connection (then 503).
+    pub db_timeout: Duration,
+    /// Longest run of one SQL statement (PostgreSQL `statement_timeout`;
+    /// on SQLite the wait for a lock held by another process).
+    pub statement_timeout: Duration,
+    /// Where `/metrics` is served on its own (`None`: nowhere).
+    pub metrics_bind: Option<SocketAddr>,
+    /// When set, `/metrics` on the API listener answers to this bearer token.
+    pub metrics_token: Option<String>,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: crate::http::client_ip::TrustedProxies,
+    /// One counted view per visitor per article per window; zero: no limit.
+    pub view_dedup_window: Duration,
+    /// Rate limits (see `limits`); `None` in one means off.
+    pub rates: crate::limits::Rates,
 }
 
 /// Every variable with its default: the single source for `.env.example`.
@@ -84,6 +105,21 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("NEWSDESK_MAX_BODY_BYTES", "1048576"),
     ("NEWSDESK_WORKERS", ""),
     ("NEWSDESK_READ_CACHE_MS", "1000"),
+    ("NEWSDESK_AUTH_CACHE_MS", "1000"),
+    ("NEWSDESK_HASH_THREADS", ""),
+    ("NEWSDESK_HASH_QUEUE", "64"),
+    ("NEWSDESK_DB_TIMEOUT_MS", "1500"),
+    ("NEWSDESK_STATEMENT_TIMEOUT_MS", "5000"),
+    ("NEWSDESK_METRICS_BIND", "127.0.0.1:9464"),
+    ("NEWSDESK_METRICS_TOKEN", ""),
+    ("NEWSDESK_TRUSTED_PROXIES", ""),
+    ("NEWSDESK_VIEW_DEDUP_WINDOW", "30m"),
+    ("NEWSDESK_RATE_LOGIN", "30/1m"),
+    ("NEWSDESK_RATE_REGISTER", "20/1h"),
+    ("NEWSDESK_RATE_REFRESH", "60/1m"),
+    ("NEWSDESK_RATE_PASSWORD", "10/1h"),
+    ("NEWSDESK_RATE_COMMENTS", "20/1m"),
+    ("NEWSDESK_RATE_VIEWS", "600/1m"),
 ];
 
 const SECRET_FILE: &str = "jwt_secret";
@@ -219,6 +255,81 @@ impl Config {
             60_000,
         )?;
 
+        let auth_cache_ms = number::<u64>(
+            &or_default("NEWSDESK_AUTH_CACHE_MS"),
+            "NEWSDESK_AUTH_CACHE_MS",
+            0,
+            60_000,
+        )?;
+        let hash_threads = match get("NEWSDESK_HASH_THREADS") {
+            Some(n) => number::<usize>(&n, "NEWSDESK_HASH_THREADS", 1, 256)?,
+            None => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        };
+        let hash_queue = number::<usize>(
+            &or_default("NEWSDESK_HASH_QUEUE"),
+            "NEWSDESK_HASH_QUEUE",
+            0,
+            100_000,
+        )?;
+        let db_timeout_ms = number::<u64>(
+            &or_default("NEWSDESK_DB_TIMEOUT_MS"),
+            "NEWSDESK_DB_TIMEOUT_MS",
+            100,
+            60_000,
+        )?;
+        let statement_timeout_ms = number::<u64>(
+            &or_default("NEWSDESK_STATEMENT_TIMEOUT_MS"),
+            "NEWSDESK_STATEMENT_TIMEOUT_MS",
+            100,
+            3_600_000,
+        )?;
+
+        let var = "NEWSDESK_METRICS_BIND";
+        let metrics_bind = match or_default(var).as_str() {
+            "off" => None,
+            value => Some(
+                value
+                    .parse::<SocketAddr>()
+                    .map_err(|_| bad(var, "must be an address such as 127.0.0.1:9464, or off"))?,
+            ),
+        };
+        let var = "NEWSDESK_METRICS_TOKEN";
+        let metrics_token = get(var);
+        if metrics_token.as_ref().is_some_and(|t| t.len() < 16) {
+            return Err(bad(var, "must be at least 16 characters long"));
+        }
+
+        let var = "NEWSDESK_TRUSTED_PROXIES";
+        let trusted_proxies = crate::http::client_ip::TrustedProxies::parse(&or_default(var))
+            .map_err(|bad_one| {
+                bad(
+                    var,
+                    format!("'{bad_one}' is not an address or CIDR such as 10.0.0.0/8"),
+                )
+            })?;
+        let var = "NEWSDESK_VIEW_DEDUP_WINDOW";
+        let view_dedup_window = match or_default(var).as_str() {
+            "0" => Duration::ZERO,
+            value => humantime::parse_duration(value).map_err(|_| {
+                bad(
+                    var,
+                    "must be a duration such as 30m, or 0 to count every view",
+                )
+            })?,
+        };
+
+        let rate = |var: &'static str| {
+            crate::limits::Rate::parse(&or_default(var)).map_err(|m| bad(var, m))
+        };
+        let rates = crate::limits::Rates {
+            login: rate("NEWSDESK_RATE_LOGIN")?,
+            register: rate("NEWSDESK_RATE_REGISTER")?,
+            refresh: rate("NEWSDESK_RATE_REFRESH")?,
+            password: rate("NEWSDESK_RATE_PASSWORD")?,
+            comments: rate("NEWSDESK_RATE_COMMENTS")?,
+            views: rate("NEWSDESK_RATE_VIEWS")?,
+        };
+
         let var = "NEWSDESK_LOG_FORMAT";
         let log_format = match or_default(var).to_ascii_lowercase().as_str() {
             "text" => LogFormat::Text,
@@ -254,6 +365,16 @@ impl Config {
             max_body_bytes,
             workers,
             read_cache_ttl: Duration::from_millis(read_cache_ms),
+            auth_cache_ttl: Duration::from_millis(auth_cache_ms),
+            hash_threads,
+            hash_queue,
+            db_timeout: Duration::from_millis(db_timeout_ms),
+            statement_timeout: Duration::from_millis(statement_timeout_ms),
+            metrics_bind,
+            metrics_token,
+            trusted_proxies,
+            view_dedup_window,
+            rates,
         })
     }
 }

@@ -68,6 +68,10 @@ pub enum ApiError {
     PayloadTooLarge(String),
     #[error("unsupported media type: {0}")]
     UnsupportedMediaType(String),
+    #[error("URI too long: {0}")]
+    UriTooLong(String),
+    #[error("request header fields too large: {0}")]
+    HeadersTooLarge(String),
     #[error("validation failed")]
     Validation(Vec<FieldError>),
     #[error("too many requests")]
@@ -115,6 +119,8 @@ impl ApiError {
             Self::PreconditionFailed(_) => ("precondition-failed", "Precondition failed"),
             Self::PayloadTooLarge(_) => ("payload-too-large", "Payload too large"),
             Self::UnsupportedMediaType(_) => ("unsupported-media-type", "Unsupported media type"),
+            Self::UriTooLong(_) => ("uri-too-long", "URI too long"),
+            Self::HeadersTooLarge(_) => ("headers-too-large", "Request header fields too large"),
             Self::Validation(_) => ("validation", "Validation failed"),
             Self::TooManyRequests { .. } => ("rate-limited", "Too many requests"),
             Self::Unavailable(_) => ("unavailable", "Service unavailable"),
@@ -133,6 +139,8 @@ impl ApiError {
             | Self::PreconditionFailed(d)
             | Self::PayloadTooLarge(d)
             | Self::UnsupportedMediaType(d)
+            | Self::UriTooLong(d)
+            | Self::HeadersTooLarge(d)
             | Self::Unavailable(d) => d.clone(),
             Self::MethodNotAllowed(_) => "this method is not allowed on this resource".into(),
             Self::Validation(errors) => errors
@@ -171,6 +179,8 @@ impl ResponseError for ApiError {
             Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::UriTooLong(_) => StatusCode::URI_TOO_LONG,
+            Self::HeadersTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -194,6 +204,11 @@ impl ResponseError for ApiError {
             }
             Self::TooManyRequests { retry_after_secs } => {
                 res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            // Every 503 is temporary by nature (busy pool, database down,
+            // hashing queue full): ask clients to come back shortly.
+            Self::Unavailable(_) => {
+                res.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
             }
             _ => {}
         }

@@ -13,7 +13,7 @@ use utoipa::{Modify, OpenApi};
 Lists return `{data, meta}` with `page`/`per_page` or keyset `after` pagination, \
 `X-Total-Count` and RFC 8288 `Link` headers. Errors are RFC 9457 problem details \
 (`application/problem+json`). Every GET sends a strong `ETag` and answers `If-None-Match` with 304. \
-Timestamps are RFC 3339 in UTC with whole seconds.",
+Timestamps are RFC 3339 in UTC with whole seconds.\n\nLimits: a query string over 8 KiB is a 414, request headers over 16 KiB in total a 431, a body over `NEWSDESK_MAX_BODY_BYTES` a 413; NUL characters in any text input are a 400 (query) or 422 (body) naming the field. 429 (rate limits) and 503 (database or password hashing busy) carry `Retry-After` in seconds.",
         license(name = "MIT"),
     ),
     modifiers(&BearerAuth),

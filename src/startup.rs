@@ -11,7 +11,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::middleware::{Next, from_fn};
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{App, HttpResponse, HttpServer, ResponseError, web};
 use utoipa::OpenApi;
 use utoipa_actix_web::{AppExt, UtoipaApp, scope};
 use utoipa_swagger_ui::SwaggerUi;
@@ -22,6 +22,7 @@ use crate::db::Db;
 use crate::http::caching::{self, PublicCacheControl};
 use crate::http::errors::{self, RouteTable};
 use crate::http::read_cache::{self, ReadCache};
+use crate::http::security;
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
 use crate::users::queries::{self as users, AccountInput};
@@ -62,8 +63,11 @@ pub fn openapi_json() -> String {
 pub struct Application {
     port: u16,
     server: Server,
+    /// The private `/metrics` listener, when configured.
+    metrics: Option<(u16, Server)>,
     state: web::Data<AppState>,
     flusher: actix_web::rt::task::JoinHandle<()>,
+    purger: actix_web::rt::task::JoinHandle<()>,
 }
 
 impl Application {
@@ -83,17 +87,40 @@ impl Application {
         let state = web::Data::new(AppState::new(db, config.clone()));
         let port = listener.local_addr()?.port();
         let server = serve(state.clone(), listener)?;
+        // Metrics are not worth refusing to serve the API for (a second
+        // instance on one host finds the port taken): say so loudly instead.
+        let metrics = match config.metrics_bind.map(|a| (a, TcpListener::bind(a))) {
+            Some((_, Ok(listener))) => {
+                let port = listener.local_addr()?.port();
+                Some((port, serve_metrics(state.clone(), listener)?))
+            }
+            Some((addr, Err(e))) => {
+                tracing::error!(
+                    "NEWSDESK_METRICS_BIND: cannot listen on {addr} ({e}); serving without the metrics listener"
+                );
+                None
+            }
+            None => None,
+        };
         let flusher = state.views.spawn_flusher(config.view_flush_interval);
+        let purger = spawn_housekeeping(state.clone());
         Ok(Self {
             port,
             server,
+            metrics,
             state,
             flusher,
+            purger,
         })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of the private metrics listener, if there is one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
     }
 
     pub fn state(&self) -> web::Data<AppState> {
@@ -109,9 +136,21 @@ impl Application {
     /// woken by the same completion on this single-threaded runtime, runs
     /// only after the counts are in the database.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let metrics = self.metrics.map(|(_, server)| {
+            let handle = server.handle();
+            (handle, actix_web::rt::spawn(server))
+        });
         let served = self.server.await;
         self.flusher.abort();
+        self.purger.abort();
         self.state.views.flush_on_shutdown();
+        // Only after the final flush (which must run before this task
+        // yields): stop the metrics listener and wait for its worker, so no
+        // thread outlives the server holding the state (and connections).
+        if let Some((handle, task)) = metrics {
+            handle.stop(false).await;
+            let _ = task.await;
+        }
         served?;
         tracing::info!("stopped");
         Ok(())
@@ -122,11 +161,47 @@ impl Application {
     }
 }
 
+/// How often rate-limit state of idle clients is dropped.
+const HOUSEKEEPING_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60);
+/// Expired refresh tokens are deleted every this many housekeeping rounds
+/// (hourly). A user's own expired rows also go at each of their sign-ins.
+const TOKEN_PURGE_EVERY: u64 = 60;
+
+/// Periodic housekeeping: forgets rate-limit state of clients that are back
+/// to a full allowance (bounds memory), and deletes expired refresh-token
+/// rows so the table holds live sessions (and recent reuse markers) only.
+fn spawn_housekeeping(state: web::Data<AppState>) -> actix_web::rt::task::JoinHandle<()> {
+    actix_web::rt::spawn(async move {
+        let start = actix_web::rt::time::Instant::now() + HOUSEKEEPING_INTERVAL;
+        let mut tick = actix_web::rt::time::interval_at(start, HOUSEKEEPING_INTERVAL);
+        for round in 1u64.. {
+            tick.tick().await;
+            state.limits.clean();
+            if round % TOKEN_PURGE_EVERY != 0 {
+                continue;
+            }
+            let purged = state
+                .db
+                .write(|conn| Ok(crate::auth::tokens::purge_expired(conn, None)?))
+                .await;
+            match purged {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(purged = n, "deleted expired refresh tokens"),
+                Err(e) => tracing::warn!(error = %e, "could not delete expired refresh tokens"),
+            }
+        }
+    })
+}
+
 /// Opens the pool, migrates, and makes the configured first admin.
 pub async fn prepare_database(config: &Config) -> anyhow::Result<Db> {
     let config = config.clone();
     web::block(move || -> anyhow::Result<Db> {
-        let db = Db::connect(&config.database_url, config.db_pool_size)?;
+        let limits = crate::db::Limits {
+            connection_timeout: config.db_timeout,
+            statement_timeout: config.statement_timeout,
+        };
+        let db = Db::connect_with(&config.database_url, config.db_pool_size, limits)?;
         db.migrate()?;
         bootstrap_admin(&db, &config)?;
         Ok(db)
@@ -233,6 +308,28 @@ async fn docs_redirect() -> HttpResponse {
         .finish()
 }
 
+/// The private listener: `/metrics` only, one worker.
+fn serve_metrics(state: web::Data<AppState>, listener: TcpListener) -> anyhow::Result<Server> {
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .route(
+                "/metrics",
+                web::get().to(crate::ops::routes::private_metrics),
+            )
+            .default_service(web::to(|| async {
+                crate::error::ApiError::not_found("only /metrics is served here").error_response()
+            }))
+            .wrap(from_fn(security::middleware))
+    })
+    .workers(1)
+    .disable_signals()
+    .shutdown_timeout(1)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
 const OPENAPI_PATH: &str = "/api/openapi.json";
 const DOCS_PATTERN: &str = "/docs/{_:.*}";
 
@@ -278,6 +375,7 @@ fn serve(state: web::Data<AppState>, listener: TcpListener) -> anyhow::Result<Se
             .wrap(from_fn(access_log))
             .wrap(cors(&config))
             .wrap(from_fn(errors::problem_for_every_error))
+            .wrap(from_fn(security::middleware))
     })
     .workers(workers)
     // Blocking tasks mostly wait for a pooled connection; more threads than

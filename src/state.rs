@@ -6,11 +6,14 @@ use std::sync::Arc;
 use crate::articles::listing::ListIndex;
 use crate::articles::popular::Rankings;
 use crate::auth::JwtKeys;
+use crate::auth::current::Accounts;
+use crate::auth::hasher::Hasher;
 use crate::config::Config;
 use crate::db::Db;
 use crate::http::writes::Writes;
 use crate::metrics::Metrics;
 use crate::views::Views;
+use crate::views::dedup::ViewDedup;
 
 pub struct AppState {
     pub db: Db,
@@ -26,15 +29,36 @@ pub struct AppState {
     pub lists: ListIndex,
     /// Popular-list rankings per metric and window.
     pub rankings: Rankings,
+    /// Current role and token version of accounts, for the auth extractor.
+    pub accounts: Accounts,
+    /// The bounded pool where Argon2 runs.
+    pub hasher: Hasher,
+    /// Which beacons count (one per visitor per article per window).
+    pub view_dedup: ViewDedup,
+    /// Rate limits and the sign-in back-off.
+    pub limits: crate::limits::RateLimits,
 }
 
 impl AppState {
+    /// The client address of a request (socket peer, or the forwarded
+    /// address behind a trusted proxy).
+    pub fn client(&self, req: &actix_web::HttpRequest) -> std::net::IpAddr {
+        self.config
+            .trusted_proxies
+            .client(req)
+            .unwrap_or(crate::limits::UNKNOWN_CLIENT)
+    }
+
     pub fn new(db: Db, config: Arc<Config>) -> Self {
         let jwt = JwtKeys::new(&config.jwt_secret, config.access_ttl);
         let metrics = Metrics::new();
         let views = Arc::new(Views::new(db.clone(), &metrics));
         let writes = Arc::new(Writes::default());
         let lists = ListIndex::new(writes.clone());
+        let accounts = Accounts::new(config.auth_cache_ttl);
+        let hasher = Hasher::new(config.hash_threads, config.hash_queue);
+        let view_dedup = ViewDedup::new(config.view_dedup_window);
+        let limits = crate::limits::RateLimits::new(&config.rates);
         Self {
             db,
             config,
@@ -44,6 +68,10 @@ impl AppState {
             writes,
             lists,
             rankings: Rankings::default(),
+            accounts,
+            hasher,
+            view_dedup,
+            limits,
         }
     }
 }

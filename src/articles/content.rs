@@ -445,8 +445,7 @@ pub fn create(
                     "an article with this slug already exists",
                 ));
             }
-            // The new article claims the URL from any old redirect.
-            queries::remove_redirect(conn, &slug)?;
+            claim_slug(conn, caller, &slug, None)?;
             slug
         }
         None => {
@@ -455,6 +454,30 @@ pub fn create(
         }
     };
     save(conn, caller, None, next, now)
+}
+
+/// Takes `slug` for article `id` (`None`: a new article). An old slug of
+/// another article stays reserved for it, so that nobody can make old links
+/// to someone else's story land on theirs: a 409, unless the caller is an
+/// editor, who may release it (the old links then lead to this article).
+/// An article may always take back one of its own old slugs.
+fn claim_slug(
+    conn: &mut DbConnection,
+    caller: &AuthUser,
+    slug: &str,
+    id: Option<i64>,
+) -> Result<(), ApiError> {
+    if let Some(owner) = queries::redirect_target(conn, slug)?
+        && Some(owner) != id
+        && !caller.is_at_least(Role::Editor)
+    {
+        return Err(ApiError::conflict(
+            "this slug is an old address of another article and stays reserved for it; \
+             an editor may release it",
+        ));
+    }
+    queries::remove_redirect(conn, slug)?;
+    Ok(())
 }
 
 /// Applies an update body to an article the caller may edit, checking in
@@ -562,7 +585,7 @@ fn save(
                 "an article with this slug already exists",
             ));
         }
-        queries::remove_redirect(conn, &next.slug)?;
+        claim_slug(conn, caller, &next.slug, Some(row.id))?;
         // Links to a published article keep working under its old slug.
         if snap.status == ArticleStatus::Published {
             queries::add_redirect(conn, &snap.slug, row.id, now)?;

@@ -326,8 +326,9 @@ pub struct ArticleListQuery {
     #[param(example = "-published_at")]
     pub sort: Option<String>,
     /// A tag slug; repeat for several (`tag=a&tag=b`): all must match.
+    /// Repeats are ignored; more than 10 different tags are a 400.
     #[serde(default)]
-    #[param(example = "north-korea")]
+    #[param(example = "north-korea", max_items = 10)]
     pub tag: Vec<String>,
     /// An author's slug.
     #[param(example = "daniel-kim")]

@@ -54,6 +54,8 @@ pub const POPULAR_DEFAULT_LIMIT: i64 = 10;
 pub const POPULAR_MAX_LIMIT: i64 = 50;
 pub const STATS_DEFAULT_DAYS: i64 = 30;
 pub const STATS_MAX_DAYS: i64 = 365;
+/// Most different `tag` filters one list request may combine.
+pub const MAX_TAG_FILTERS: usize = 10;
 
 fn bad_cursor() -> ApiError {
     ApiError::bad_request("after is not a cursor this API issued")
@@ -128,7 +130,7 @@ async fn list_articles(
     caller: MaybeUser,
     query: StrictQuery<ArticleListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let q = query.0;
+    let mut q = query.0;
     let text = query_text(q.q.as_deref());
     let sort = match (&q.sort, &text) {
         (None, Some(_)) => Sort {
@@ -144,6 +146,14 @@ async fn list_articles(
         }
         None => None,
     };
+    // Each tag is a subquery: repeat them without end and the query fails.
+    let mut seen = std::collections::HashSet::new();
+    q.tag.retain(|t| seen.insert(t.clone()));
+    if q.tag.len() > MAX_TAG_FILTERS {
+        return Err(ApiError::bad_request(format!(
+            "tag may be given at most {MAX_TAG_FILTERS} times"
+        )));
+    }
     if let Some(bad) = q.tag.iter().find(|t| !crate::slug::is_valid(t)) {
         return Err(ApiError::bad_request(format!(
             "tag '{}' is not a tag slug (lowercase words joined by '-')",

@@ -9,12 +9,12 @@ use crate::users::dto::User;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Register {
-    #[schema(example = "reader@example.com")]
+    #[schema(example = "reader@example.com", max_length = 254)]
     pub email: String,
-    /// At least 10 characters.
-    #[schema(example = "a long passphrase")]
+    /// 10 to 1024 characters.
+    #[schema(example = "a long passphrase", min_length = 10, max_length = 1024)]
     pub password: String,
-    #[schema(example = "Jane Reader")]
+    #[schema(example = "Jane Reader", min_length = 1, max_length = 100)]
     pub name: String,
 }
 

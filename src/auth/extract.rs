@@ -1,12 +1,15 @@
 //! Auth as extractors: `AuthUser` for endpoints that need a signed-in user,
 //! `MaybeUser` for public endpoints that show more to some roles. A present
 //! but bad token is always a 401, never silently treated as anonymous.
-
-use std::future::{Ready, ready};
+//!
+//! The token says who signed in; the role comes from the account's current
+//! state (`auth::current`), so a demoted account acts with its new role and
+//! a deleted account, or a token older than a password change, is a 401.
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::LocalBoxFuture;
 
 use super::Role;
 use crate::error::ApiError;
@@ -36,7 +39,14 @@ impl AuthUser {
     }
 }
 
-fn authenticate(req: &HttpRequest) -> Result<Option<AuthUser>, ApiError> {
+/// A verified token: its subject and version, not yet checked against the
+/// account.
+struct Verified {
+    id: i64,
+    ver: i64,
+}
+
+fn verify_token(req: &HttpRequest) -> Result<Option<Verified>, ApiError> {
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
         return Ok(None);
     };
@@ -64,21 +74,46 @@ fn authenticate(req: &HttpRequest) -> Result<Option<AuthUser>, ApiError> {
         .sub
         .parse::<i64>()
         .map_err(|_| unauthorized("the access token is invalid"))?;
-    Ok(Some(AuthUser {
+    Ok(Some(Verified {
         id,
-        role: claims.role,
+        ver: claims.ver,
     }))
+}
+
+/// The caller, acting with the account's current role; `None` without a token.
+fn authenticate(req: &HttpRequest) -> LocalBoxFuture<'static, Result<Option<AuthUser>, ApiError>> {
+    let verified = verify_token(req);
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    Box::pin(async move {
+        let Some(Verified { id, ver }) = verified? else {
+            return Ok(None);
+        };
+        let state = state.ok_or_else(|| ApiError::internal(anyhow::anyhow!("AppState missing")))?;
+        match state.accounts.get(&state.db, id).await? {
+            Some(account) if account.token_version == ver => Ok(Some(AuthUser {
+                id,
+                role: account.role,
+            })),
+            Some(_) => Err(ApiError::Unauthorized(
+                "the password has changed since this token was issued; sign in again".into(),
+            )),
+            None => Err(ApiError::Unauthorized(
+                "the account no longer exists".into(),
+            )),
+        }
+    })
 }
 
 impl FromRequest for AuthUser {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(
-            authenticate(req)
-                .and_then(|u| u.ok_or_else(|| ApiError::Unauthorized("sign in first".into()))),
-        )
+        let user = authenticate(req);
+        Box::pin(async move {
+            user.await?
+                .ok_or_else(|| ApiError::Unauthorized("sign in first".into()))
+        })
     }
 }
 
@@ -94,9 +129,10 @@ impl MaybeUser {
 
 impl FromRequest for MaybeUser {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(authenticate(req).map(MaybeUser))
+        let user = authenticate(req);
+        Box::pin(async move { user.await.map(MaybeUser) })
     }
 }

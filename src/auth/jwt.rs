@@ -15,6 +15,10 @@ pub struct Claims {
     pub role: Role,
     pub iat: i64,
     pub exp: i64,
+    /// The account's token version when issued; a token older than the
+    /// account's current version (a password changed since) is refused.
+    #[serde(default)]
+    pub ver: i64,
 }
 
 pub struct JwtKeys {
@@ -37,13 +41,24 @@ impl JwtKeys {
         }
     }
 
+    /// A token of version 0 (an account whose password never changed).
     pub fn issue(&self, user_id: i64, role: Role) -> Result<String, jsonwebtoken::errors::Error> {
+        self.issue_versioned(user_id, role, 0)
+    }
+
+    pub fn issue_versioned(
+        &self,
+        user_id: i64,
+        role: Role,
+        ver: i64,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
         let iat = chrono::Utc::now().timestamp();
         let claims = Claims {
             sub: user_id.to_string(),
             role,
             iat,
             exp: iat + self.access_ttl.as_secs() as i64,
+            ver,
         };
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
     }

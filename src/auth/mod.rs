@@ -2,8 +2,10 @@
 //! refresh tokens (random, stored hashed, rotated), Argon2id passwords, and
 //! the extractors through which a handler's signature says who may call it.
 
+pub mod current;
 pub mod dto;
 pub mod extract;
+pub mod hasher;
 pub mod jwt;
 pub mod password;
 pub mod routes;

@@ -2,12 +2,12 @@
 //! the caller's own account.
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::dto::{Login, RefreshRequest, Register, TokenResponse};
 use super::tokens::{self, Rotation};
-use super::{AuthUser, Role, password};
+use super::{AuthUser, Role};
 use crate::error::{ApiError, Problem};
 use crate::http::Json;
 use crate::state::AppState;
@@ -30,7 +30,10 @@ fn token_response(
     refresh_token: String,
 ) -> Result<TokenResponse, ApiError> {
     let role = Role::parse(&row.role).unwrap_or(Role::Reader);
-    let access_token = state.jwt.issue(row.id, role).map_err(ApiError::internal)?;
+    let access_token = state
+        .jwt
+        .issue_versioned(row.id, role, row.token_version)
+        .map_err(ApiError::internal)?;
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer".into(),
@@ -58,6 +61,10 @@ fn tokens_ok(body: TokenResponse) -> HttpResponse {
         (status = 201, description = "The new account", body = User, headers(("Location" = String, description = "URL of the new user"))),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Registration is closed", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many sign-ups from this client (`NEWSDESK_RATE_REGISTER`)", body = Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "The password hashing queue is full, or the database is unavailable", body = Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 409, description = "Email already in use", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
@@ -66,18 +73,20 @@ fn tokens_ok(body: TokenResponse) -> HttpResponse {
 )]
 #[post("/auth/register")]
 async fn register(
+    req: HttpRequest,
     state: web::Data<AppState>,
     body: Json<Register>,
 ) -> Result<HttpResponse, ApiError> {
     if !state.config.registration_open {
         return Err(ApiError::forbidden("registration is closed"));
     }
+    state.limits.register.check(&state.client(&req))?;
     let body = body.into_inner();
     let mut v = Validator::new();
     let (email, name, _, _) =
         validate_account(&mut v, &body.email, &body.password, &body.name, None, None);
     v.finish()?;
-    let password_hash = hash_password(body.password).await?;
+    let password_hash = hash_password(&state, body.password).await?;
     let input = AccountInput {
         email,
         name,
@@ -105,33 +114,47 @@ async fn register(
         (status = 200, description = "Signed in", body = TokenResponse),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Wrong email or password", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many sign-ins from this client (`NEWSDESK_RATE_LOGIN`), or too many failures for this email (growing back-off)", body = Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "The password hashing queue is full, or the database is unavailable", body = Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 422, description = "Missing fields", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/login")]
-async fn login(state: web::Data<AppState>, body: Json<Login>) -> Result<HttpResponse, ApiError> {
+async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: Json<Login>,
+) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let email = body.email.trim().to_lowercase();
-    let found = state
-        .db
-        .read(move |conn| Ok(users::find_by_email(conn, &email)?))
-        .await?;
-    let password = body.password;
-    let verified = web::block(move || match found {
-        Some(row) if password::verify(&password, &row.password_hash) => Some(row),
-        Some(_) => None,
-        None => {
-            password::verify_dummy(&password);
-            None
-        }
-    })
-    .await
-    .map_err(ApiError::internal)?;
-    let row = verified.ok_or_else(|| ApiError::Unauthorized("wrong email or password".into()))?;
+    // Per client address, then per account (known or not: the answer must
+    // not tell which emails exist), before any work.
+    state.limits.login.check(&state.client(&req))?;
+    state.limits.login_backoff.check(&email)?;
+    let found = {
+        let email = email.clone();
+        state
+            .db
+            .read(move |conn| Ok(users::find_by_email(conn, &email)?))
+            .await?
+    };
+    let stored = found.as_ref().map(|row| row.password_hash.clone());
+    let verified = state.hasher.verify(body.password, stored).await?;
+    let Some(row) = found.filter(|_| verified) else {
+        state.limits.login_backoff.failed(&email);
+        tracing::warn!(target: "newsdesk::security", client = %state.client(&req), "failed sign-in");
+        return Err(ApiError::Unauthorized("wrong email or password".into()));
+    };
+    state.limits.login_backoff.succeeded(&email);
     let (user_id, ttl) = (row.id, state.config.refresh_ttl);
     let refresh_token = state
         .db
-        .write(move |conn| Ok(tokens::issue(conn, user_id, None, ttl)?))
+        .write(move |conn| {
+            tokens::purge_expired(conn, Some(user_id))?;
+            Ok(tokens::issue(conn, user_id, None, ttl)?)
+        })
         .await?;
     Ok(tokens_ok(token_response(&state, row, refresh_token)?))
 }
@@ -147,20 +170,23 @@ async fn login(state: web::Data<AppState>, body: Json<Login>) -> Result<HttpResp
         (status = 200, description = "A new token pair", body = TokenResponse),
         (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Unknown, expired, revoked or reused refresh token", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many refreshes from this client (`NEWSDESK_RATE_REFRESH`)", body = Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 422, description = "Missing fields", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/auth/refresh")]
 async fn refresh(
+    req: HttpRequest,
     state: web::Data<AppState>,
     body: Json<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    state.limits.refresh.check(&state.client(&req))?;
     let presented = body.into_inner().refresh_token;
-    let ttl = state.config.refresh_ttl;
     let outcome = state
         .db
         .write(move |conn| {
-            Ok(match tokens::rotate(conn, &presented, ttl)? {
+            Ok(match tokens::rotate(conn, &presented)? {
                 Rotation::Rotated { user_id, token } => Some((users::find(conn, user_id)?, token)),
                 Rotation::Reused | Rotation::Invalid => None,
             })

@@ -1,7 +1,10 @@
 //! Refresh tokens: random, shown to the client once, stored only as a
 //! SHA-256 hash with an expiry. Each refresh rotates the token within its
 //! family; presenting an already-rotated token again means it leaked, so
-//! the whole family is revoked.
+//! the whole family is revoked. A rotated token keeps the expiry of the
+//! sign-in it descends from: a session ends at most the refresh lifetime
+//! after its sign-in, however often it is refreshed. Expired rows are
+//! purged (the user's own at each sign-in, everyone's periodically).
 
 use std::time::Duration;
 
@@ -32,9 +35,18 @@ pub fn issue(
     family: Option<String>,
     ttl: Duration,
 ) -> QueryResult<String> {
+    let expires_at = crate::time::now() + chrono::Duration::seconds(ttl.as_secs() as i64);
+    issue_until(conn, user_id, family, expires_at)
+}
+
+fn issue_until(
+    conn: &mut DbConnection,
+    user_id: i64,
+    family: Option<String>,
+    expires_at: NaiveDateTime,
+) -> QueryResult<String> {
     let token = random_token();
     let now = crate::time::now();
-    let expires_at = now + chrono::Duration::seconds(ttl.as_secs() as i64);
     diesel::insert_into(refresh_tokens::table)
         .values((
             refresh_tokens::user_id.eq(user_id),
@@ -65,8 +77,9 @@ pub enum Rotation {
     Invalid,
 }
 
-/// Exchanges a current token for a new one in the same family.
-pub fn rotate(conn: &mut DbConnection, presented: &str, ttl: Duration) -> QueryResult<Rotation> {
+/// Exchanges a current token for a new one in the same family, expiring
+/// when the presented one would have.
+pub fn rotate(conn: &mut DbConnection, presented: &str) -> QueryResult<Rotation> {
     let row: Option<TokenRow> = refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(hash(presented)))
         .select((
@@ -102,7 +115,7 @@ pub fn rotate(conn: &mut DbConnection, presented: &str, ttl: Duration) -> QueryR
         revoke_family(conn, &family)?;
         return Ok(Rotation::Reused);
     }
-    let token = issue(conn, user_id, Some(family), ttl)?;
+    let token = issue_until(conn, user_id, Some(family), expires_at)?;
     Ok(Rotation::Rotated { user_id, token })
 }
 
@@ -138,4 +151,20 @@ pub fn revoke_user(conn: &mut DbConnection, user_id: i64) -> QueryResult<usize> 
     )
     .set(refresh_tokens::revoked_at.eq(crate::time::now()))
     .execute(conn)
+}
+
+/// Deletes expired refresh tokens (of one user, or of everyone). A rotated
+/// or revoked token is kept until it expires, so that its reuse is still
+/// recognised; after that it can no longer be presented usefully anyway.
+pub fn purge_expired(conn: &mut DbConnection, user_id: Option<i64>) -> QueryResult<usize> {
+    let expired = refresh_tokens::expires_at.le(crate::time::now());
+    match user_id {
+        Some(id) => diesel::delete(
+            refresh_tokens::table
+                .filter(expired)
+                .filter(refresh_tokens::user_id.eq(id)),
+        )
+        .execute(conn),
+        None => diesel::delete(refresh_tokens::table.filter(expired)).execute(conn),
+    }
 }

@@ -173,6 +173,8 @@ async fn list_article_comments(
         (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields (empty or too long body, unknown parent)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many comments from this user (`NEWSDESK_RATE_COMMENTS`)", body = Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 #[post("/articles/{id}/comments")]
@@ -182,6 +184,7 @@ async fn create_comment(
     id: web::Path<i64>,
     body: Json<CreateComment>,
 ) -> Result<HttpResponse, ApiError> {
+    state.limits.comments.check(&user.id)?;
     let article_id = id.into_inner();
     let input = body.into_inner();
     let mut v = Validator::new();

@@ -9,7 +9,7 @@ pub mod schema;
 pub mod search;
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::Connection;
@@ -18,6 +18,7 @@ use diesel::pg::PgConnection;
 use diesel::r2d2::{self, ConnectionManager, CustomizeConnection, PooledConnection};
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use tokio::sync::Semaphore;
 
 use crate::error::ApiError;
 
@@ -100,21 +101,45 @@ impl DatabaseUrl {
     }
 }
 
-/// Per-connection settings SQLite needs to behave like a server database.
-#[derive(Debug)]
-struct SqlitePragmas;
+/// How long database work may wait.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Longest wait for a pooled connection (and, on SQLite, for this
+    /// process's write lock); past it the request is a 503.
+    pub connection_timeout: Duration,
+    /// Longest run of one statement on PostgreSQL; on SQLite the longest
+    /// wait for a lock held by another process (`busy_timeout`).
+    pub statement_timeout: Duration,
+}
 
-impl CustomizeConnection<DbConnection, r2d2::Error> for SqlitePragmas {
-    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
-        if let DbConnection::Sqlite(c) = conn {
-            c.batch_execute(
-                "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-                 PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                 PRAGMA temp_store = MEMORY; PRAGMA cache_size = -4000;",
-            )
-            .map_err(r2d2::Error::QueryError)?;
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            connection_timeout: Duration::from_millis(1500),
+            statement_timeout: Duration::from_secs(5),
         }
-        Ok(())
+    }
+}
+
+/// Per-connection settings: SQLite's to behave like a server database, and
+/// on both the bound on how long one statement may hold a connection.
+#[derive(Debug)]
+struct ConnectionSettings {
+    statement_timeout_ms: u128,
+}
+
+impl CustomizeConnection<DbConnection, r2d2::Error> for ConnectionSettings {
+    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        let ms = self.statement_timeout_ms;
+        match conn {
+            DbConnection::Sqlite(c) => c.batch_execute(&format!(
+                "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {ms}; \
+                 PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                 PRAGMA temp_store = MEMORY; PRAGMA cache_size = -4000;"
+            )),
+            DbConnection::Postgres(c) => c.batch_execute(&format!("SET statement_timeout = {ms}")),
+        }
+        .map_err(r2d2::Error::QueryError)
     }
 }
 
@@ -124,16 +149,30 @@ impl CustomizeConnection<DbConnection, r2d2::Error> for SqlitePragmas {
 /// before it writes fails at once with `SQLITE_BUSY` instead of waiting.
 /// Serialising this process's write transactions removes that failure mode;
 /// `busy_timeout` still covers other processes (a CLI seed while serving).
+/// A writer waits for the lock *before* it takes a pooled connection (and,
+/// from async code, before it takes a blocking thread), so a burst of
+/// writes queues on the lock instead of holding every connection and
+/// starving reads.
 #[derive(Clone)]
 pub struct Db {
     pool: DbPool,
     backend: Backend,
-    write_lock: Arc<Mutex<()>>,
+    write_lock: Arc<Semaphore>,
+    limits: Limits,
+}
+
+fn unavailable() -> ApiError {
+    ApiError::Unavailable("the database is busy or unavailable; retry shortly".into())
 }
 
 impl Db {
-    /// Opens the pool (creating the SQLite folder if needed).
+    /// Opens the pool (creating the SQLite folder if needed) with default limits.
     pub fn connect(url: &DatabaseUrl, pool_size: u32) -> anyhow::Result<Self> {
+        Self::connect_with(url, pool_size, Limits::default())
+    }
+
+    /// Opens the pool (creating the SQLite folder if needed).
+    pub fn connect_with(url: &DatabaseUrl, pool_size: u32, limits: Limits) -> anyhow::Result<Self> {
         if let Some(dir) = url.sqlite_dir() {
             std::fs::create_dir_all(&dir)
                 .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
@@ -144,14 +183,17 @@ impl Db {
         let pool = r2d2::Pool::builder()
             .max_size(size)
             .min_idle(Some(1))
-            .connection_timeout(Duration::from_secs(10))
-            .connection_customizer(Box::new(SqlitePragmas))
+            .connection_timeout(limits.connection_timeout)
+            .connection_customizer(Box::new(ConnectionSettings {
+                statement_timeout_ms: limits.statement_timeout.as_millis(),
+            }))
             .build(manager)
             .map_err(|e| anyhow::anyhow!("cannot connect to the database: {e}"))?;
         Ok(Self {
             pool,
             backend: url.backend,
-            write_lock: Arc::new(Mutex::new(())),
+            write_lock: Arc::new(Semaphore::new(1)),
+            limits,
         })
     }
 
@@ -164,21 +206,40 @@ impl Db {
     }
 
     /// A pooled connection, for synchronous callers (CLI, background tasks
-    /// already on a blocking thread).
+    /// already on a blocking thread). Waits at most the connection timeout;
+    /// then the database counts as unavailable (503).
     pub fn conn(&self) -> Result<PooledConn, ApiError> {
-        self.pool
-            .get()
-            .map_err(|e| ApiError::internal(anyhow::anyhow!("pool: {e}")))
+        self.pool.get().map_err(|e| {
+            tracing::warn!(error = %e, "no database connection");
+            unavailable()
+        })
     }
 
     /// Applies pending migrations for this backend.
     pub fn migrate(&self) -> anyhow::Result<()> {
         let mut conn = self.pool.get().map_err(|e| anyhow::anyhow!("pool: {e}"))?;
-        let applied = match &mut *conn {
-            DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
-            DbConnection::Postgres(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
-        }
-        .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?;
+        let failed = |e: &dyn std::fmt::Display| anyhow::anyhow!("migration failed: {e}");
+        let applied: Vec<String> = match &mut *conn {
+            DbConnection::Sqlite(c) => c
+                .run_pending_migrations(SQLITE_MIGRATIONS)
+                .map(|v| v.iter().map(ToString::to_string).collect())
+                .map_err(|e| failed(&e))?,
+            DbConnection::Postgres(c) => {
+                // An index on a big table may take longer than a request may.
+                c.batch_execute("SET statement_timeout = 0")
+                    .map_err(|e| failed(&e))?;
+                let applied = c
+                    .run_pending_migrations(POSTGRES_MIGRATIONS)
+                    .map(|v| v.iter().map(ToString::to_string).collect())
+                    .map_err(|e| failed(&e));
+                c.batch_execute(&format!(
+                    "SET statement_timeout = {}",
+                    self.limits.statement_timeout.as_millis()
+                ))
+                .map_err(|e| failed(&e))?;
+                applied?
+            }
+        };
         for m in applied {
             tracing::info!(migration = %m, "applied migration");
         }
@@ -200,16 +261,34 @@ impl Db {
         .map_err(|e| ApiError::internal(anyhow::anyhow!("blocking task failed: {e}")))?
     }
 
-    /// Runs a unit of work in one transaction on a blocking thread.
+    /// Runs a unit of work in one transaction on a blocking thread. On
+    /// SQLite it first waits (here, without a thread) for the write lock.
     pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
     {
+        let permit = match self.backend {
+            Backend::Sqlite => Some(
+                tokio::time::timeout(
+                    self.limits.connection_timeout,
+                    self.write_lock.clone().acquire_owned(),
+                )
+                .await
+                .map_err(|_| unavailable())?
+                .map_err(|_| unavailable())?,
+            ),
+            Backend::Postgres => None,
+        };
         let db = self.clone();
-        actix_web::web::block(move || db.write_blocking(f))
-            .await
-            .map_err(|e| ApiError::internal(anyhow::anyhow!("blocking task failed: {e}")))?
+        actix_web::web::block(move || {
+            let mut conn = db.conn()?;
+            let result = (*conn).transaction(f);
+            drop(permit);
+            result
+        })
+        .await
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("blocking task failed: {e}")))?
     }
 
     /// `write` for callers already on a blocking thread.
@@ -217,12 +296,30 @@ impl Db {
     where
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError>,
     {
-        let mut conn = self.conn()?;
-        let _guard = match self.backend {
-            Backend::Sqlite => Some(self.write_lock.lock().unwrap_or_else(|p| p.into_inner())),
+        let _permit = match self.backend {
+            Backend::Sqlite => Some(self.lock_blocking()?),
             Backend::Postgres => None,
         };
+        let mut conn = self.conn()?;
         (*conn).transaction(f)
+    }
+
+    /// The write lock for synchronous callers (rare: the view flusher, the
+    /// final flush at shutdown), polled so no async runtime is needed.
+    fn lock_blocking(&self) -> Result<tokio::sync::SemaphorePermit<'_>, ApiError> {
+        let deadline = std::time::Instant::now() + self.limits.connection_timeout;
+        loop {
+            match self.write_lock.try_acquire() {
+                Ok(permit) => return Ok(permit),
+                Err(tokio::sync::TryAcquireError::Closed) => return Err(unavailable()),
+                Err(tokio::sync::TryAcquireError::NoPermits) => {
+                    if std::time::Instant::now() >= deadline {
+                        return Err(unavailable());
+                    }
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
+        }
     }
 }
 

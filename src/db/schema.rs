@@ -14,6 +14,8 @@ diesel::table! {
         password_hash -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        /// Bumped on a password change; access tokens of an older version are refused.
+        token_version -> BigInt,
     }
 }
 

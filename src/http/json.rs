@@ -75,7 +75,53 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     // Anything but whitespace after the value makes the body malformed.
     de.end()
         .map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?;
+    refuse_nul(bytes)?;
     Ok(value)
+}
+
+/// No text field of the API may hold NUL (PostgreSQL text cannot, and no
+/// text needs one): a 422 naming the field. JSON can only carry it escaped,
+/// so bodies without `\u0000` are not walked.
+fn refuse_nul(bytes: &[u8]) -> Result<(), ApiError> {
+    let escaped = bytes
+        .windows(6)
+        .any(|w| w[0] == b'\\' && w[1] == b'u' && w[2..].iter().all(|b| *b == b'0'));
+    if !escaped {
+        return Ok(());
+    }
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        return Ok(());
+    };
+    match nul_path(&value, "") {
+        Some(field) => Err(ApiError::invalid(field, "must not contain NUL characters")),
+        None => Ok(()),
+    }
+}
+
+/// The dotted path of the first string (or key) holding a NUL.
+fn nul_path(value: &serde_json::Value, at: &str) -> Option<String> {
+    let join = |k: &str| {
+        if at.is_empty() {
+            k.to_string()
+        } else {
+            format!("{at}.{k}")
+        }
+    };
+    match value {
+        serde_json::Value::String(s) => s.contains('\0').then(|| at.to_string()),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| nul_path(v, &format!("{at}[{i}]"))),
+        serde_json::Value::Object(map) => map.iter().find_map(|(k, v)| {
+            if k.contains('\0') {
+                Some(join(&k.replace('\0', "")))
+            } else {
+                nul_path(v, &join(k))
+            }
+        }),
+        _ => None,
+    }
 }
 
 fn field_error(e: serde_path_to_error::Error<serde_json::Error>, bytes: &[u8]) -> ApiError {

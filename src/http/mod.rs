@@ -1,11 +1,13 @@
 //! Cross-cutting HTTP concerns shared by every resource.
 
 pub mod caching;
+pub mod client_ip;
 pub mod errors;
 pub mod json;
 pub mod list;
 pub mod query;
 pub mod read_cache;
+pub mod security;
 pub mod writes;
 
 pub use json::Json;

@@ -30,6 +30,23 @@ impl<T: DeserializeOwned> FromRequest for StrictQuery<T> {
 
 /// Parses a query string into `T` with the same errors as the extractor.
 pub fn parse<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    refuse_nul(query)?;
     serde_html_form::from_str::<T>(query)
         .map_err(|e| ApiError::bad_request(format!("invalid query string: {e}")))
+}
+
+/// No parameter may hold NUL (PostgreSQL text cannot): a 400 naming it.
+fn refuse_nul(query: &str) -> Result<(), ApiError> {
+    if !query.contains("%00") {
+        return Ok(());
+    }
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        if name.contains('\0') || value.contains('\0') {
+            let name: String = name.replace('\0', "").chars().take(60).collect();
+            return Err(ApiError::bad_request(format!(
+                "{name} must not contain NUL characters"
+            )));
+        }
+    }
+    Ok(())
 }

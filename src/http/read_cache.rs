@@ -6,6 +6,9 @@
 //! - only anonymous requests (no `Authorization`) and `200` answers are kept;
 //! - every successful write through this instance (any non-GET 2xx except
 //!   the view beacon, whose counters may lag by design) empties the cache;
+//! - an answer computed while a write happened is never stored: every
+//!   clear bumps a generation counter, and a miss stores its answer only if
+//!   the generation is still the one it started under;
 //! - entries live at most `NEWSDESK_READ_CACHE_MS` (default 1000 ms), which
 //!   bounds staleness from writes on other instances, view counters, and
 //!   scheduled articles going live.
@@ -46,7 +49,9 @@ struct Entry {
 type Waiters = Vec<tokio::sync::oneshot::Sender<Arc<Entry>>>;
 
 pub struct ReadCache {
-    /// Moved on by every write, with or without the cache.
+    /// Moved on by every `clear` (every write, with or without the
+    /// cache): an answer computed under an older generation may predate a
+    /// write and is not stored.
     writes: Arc<Writes>,
     entries: Option<moka::sync::Cache<String, Arc<Entry>>>,
     /// Keys being computed now, with the requests waiting for the answer.
@@ -76,10 +81,16 @@ impl ReadCache {
 
     /// Forgets everything: called after every write.
     pub fn clear(&self) {
+        // First the generation, then the entries: a miss that stores after
+        // this point sees the new generation and takes its entry back.
         self.writes.bump();
         if let Some(c) = &self.entries {
             c.invalidate_all();
         }
+    }
+
+    fn generation(&self) -> u64 {
+        self.writes.current()
     }
 }
 
@@ -176,17 +187,21 @@ pub async fn middleware(
     }
 
     // Concurrent misses for one key share one computation: under load a slow
-    // query runs once per cache lifetime instead of once per request.
+    // query runs once per cache lifetime instead of once per request. Only
+    // misses of one generation share: a request arriving after a write must
+    // not be handed an answer computed before it.
+    let started = cache.generation();
+    let flight = format!("{started} {key}");
     let waiting = {
         let mut in_flight = cache.in_flight.lock().unwrap_or_else(|p| p.into_inner());
-        match in_flight.get_mut(&key) {
+        match in_flight.get_mut(&flight) {
             Some(waiters) => {
                 let (tx, rx) = tokio::sync::oneshot::channel();
                 waiters.push(tx);
                 Some(rx)
             }
             None => {
-                in_flight.insert(key.clone(), Vec::new());
+                in_flight.insert(flight.clone(), Vec::new());
                 None
             }
         }
@@ -208,7 +223,7 @@ pub async fn middleware(
     // checked on replay), so the shared answer suits every waiting request.
     let leader = Leader {
         cache: cache.clone(),
-        key: key.clone(),
+        key: flight,
     };
     let request_headers = req.headers().clone();
     let mut req = req;
@@ -224,8 +239,13 @@ pub async fn middleware(
         Err(e) => return Err(e),
     };
     let entry = Arc::new(entry);
-    if entry.status == StatusCode::OK {
-        entries.insert(key, entry.clone());
+    if entry.status == StatusCode::OK && cache.generation() == started {
+        entries.insert(key.clone(), entry.clone());
+        // A write that cleared between the check and the insert: its clear
+        // may have run before the insert, so undo the insert.
+        if cache.generation() != started {
+            entries.invalidate(&key);
+        }
     }
     leader.finish(&entry);
     let res = replay(&entry, &request_headers);
@@ -236,6 +256,7 @@ pub async fn middleware(
 /// dropped without one, the waiters are released to compute alone.
 struct Leader {
     cache: web::Data<ReadCache>,
+    /// The in-flight key (generation and cache key).
     key: String,
 }
 
@@ -280,5 +301,91 @@ fn error_entry(e: &Error) -> Entry {
         status,
         headers,
         body,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use actix_web::middleware::from_fn;
+    use actix_web::{App, test};
+    use tokio::sync::Notify;
+
+    use super::*;
+
+    /// What the fake resource holds, and a gate that holds its first read.
+    struct Resource {
+        value: AtomicU64,
+        gate: Notify,
+    }
+
+    async fn read(r: web::Data<Resource>) -> HttpResponse {
+        let value = r.value.load(Ordering::SeqCst);
+        if value == 1 {
+            // A slow read of the old state: still running when the write ends.
+            r.gate.notified().await;
+        }
+        HttpResponse::Ok().body(value.to_string())
+    }
+
+    async fn write(r: web::Data<Resource>) -> HttpResponse {
+        r.value.store(2, Ordering::SeqCst);
+        HttpResponse::NoContent().finish()
+    }
+
+    /// The race of the read cache, made deterministic: a miss that read the
+    /// old state before a write must neither be stored after the write nor
+    /// be handed to a request that arrived after it.
+    #[actix_web::test]
+    async fn an_answer_computed_before_a_write_never_outlives_it() {
+        let resource = web::Data::new(Resource {
+            value: AtomicU64::new(1),
+            gate: Notify::new(),
+        });
+        let cache = web::Data::new(ReadCache::new(
+            Duration::from_secs(60),
+            1 << 20,
+            Arc::default(),
+        ));
+        let app = test::init_service(
+            App::new()
+                .app_data(resource.clone())
+                .app_data(cache)
+                .route("/api/v1/thing", web::get().to(read))
+                .route("/api/v1/thing", web::post().to(write))
+                .wrap(from_fn(middleware)),
+        )
+        .await;
+        let get = || test::TestRequest::get().uri("/api/v1/thing").to_request();
+        let body = |res: ServiceResponse| async move {
+            String::from_utf8(test::read_body(res).await.to_vec()).unwrap_or_default()
+        };
+
+        // `join` polls the slow read first: it reads "1" and waits at the gate.
+        let slow = test::call_service(&app, get());
+        let after_write = async {
+            let res = test::call_service(
+                &app,
+                test::TestRequest::post().uri("/api/v1/thing").to_request(),
+            )
+            .await;
+            assert_eq!(res.status(), StatusCode::NO_CONTENT);
+            // Open the gate, then read at once (before the slow read resumes).
+            resource.gate.notify_one();
+            body(test::call_service(&app, get()).await).await
+        };
+        let (slow, fresh) = futures_util::future::join(slow, after_write).await;
+        assert_eq!(
+            body(slow).await,
+            "1",
+            "the slow read began before the write"
+        );
+        assert_eq!(
+            fresh, "2",
+            "a read after the write joined a read from before it"
+        );
+        // And the old answer was not stored for later readers either.
+        assert_eq!(body(test::call_service(&app, get()).await).await, "2");
     }
 }

@@ -14,10 +14,10 @@ pub struct Writes(AtomicU64);
 
 impl Writes {
     pub fn current(&self) -> u64 {
-        self.0.load(Ordering::Acquire)
+        self.0.load(Ordering::SeqCst)
     }
 
     pub fn bump(&self) {
-        self.0.fetch_add(1, Ordering::AcqRel);
+        self.0.fetch_add(1, Ordering::SeqCst);
     }
 }

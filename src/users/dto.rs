@@ -50,35 +50,40 @@ impl From<UserRow> for User {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
-    #[schema(example = "daniel.kim@example.com")]
+    #[schema(example = "daniel.kim@example.com", max_length = 254)]
     pub email: String,
-    /// At least 10 characters.
-    #[schema(example = "a long passphrase")]
+    /// 10 to 1024 characters.
+    #[schema(example = "a long passphrase", min_length = 10, max_length = 1024)]
     pub password: String,
-    #[schema(example = "Daniel Kim")]
+    #[schema(example = "Daniel Kim", min_length = 1, max_length = 100)]
     pub name: String,
     pub role: Role,
+    #[schema(max_length = 2000)]
     pub bio: Option<String>,
+    #[schema(max_length = 2048)]
     pub avatar_url: Option<String>,
 }
 
 /// Body of `PATCH /users/{id}`: every field optional; `null` clears
 /// `bio` and `avatar_url`. Only admins may change `role`, and never their
-/// own. Changing one's own password needs `current_password`.
+/// own. Changing one's own email or password needs `current_password`.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
+    #[schema(max_length = 254)]
     pub email: Option<String>,
+    #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
     pub role: Option<Role>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 2000)]
     pub bio: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 2048)]
     pub avatar_url: Option<Option<String>>,
+    #[schema(min_length = 10, max_length = 1024)]
     pub password: Option<String>,
-    /// Required when users change their own password.
+    /// Required when users change their own email or password.
     pub current_password: Option<String>,
 }
 

@@ -22,6 +22,7 @@ pub struct UserRow {
     pub password_hash: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub token_version: i64,
 }
 
 #[derive(Debug, Insertable)]
@@ -49,6 +50,7 @@ pub struct UserChanges {
     pub avatar_url: Option<Option<String>>,
     pub password_hash: Option<String>,
     pub updated_at: Option<NaiveDateTime>,
+    pub token_version: Option<i64>,
 }
 
 #[derive(Debug, Default)]

@@ -25,12 +25,9 @@ const SORTS: &[&str] = &["created_at", "name", "email"];
 pub const NAME_MAX: usize = 100;
 pub const BIO_MAX: usize = 2000;
 
-/// Hashes a password on a blocking thread (Argon2 is deliberately slow).
-pub async fn hash_password(password: String) -> Result<String, ApiError> {
-    web::block(move || password::hash(&password))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)
+/// Hashes a password on the hashing pool (Argon2 is deliberately slow).
+pub async fn hash_password(state: &AppState, password: String) -> Result<String, ApiError> {
+    state.hasher.hash(password).await
 }
 
 /// Validates the fields shared by sign-up and admin creation.
@@ -146,7 +143,7 @@ async fn create_user(
         body.avatar_url.as_deref(),
     );
     v.finish()?;
-    let password_hash = hash_password(body.password).await?;
+    let password_hash = hash_password(&state, body.password).await?;
     let input = AccountInput {
         email,
         name,
@@ -205,9 +202,11 @@ async fn get_user(
 /// Update a user
 ///
 /// Admins may change any field of anyone except their own role. Users may
-/// change their own email, name, bio, avatar and password (the latter with
-/// `current_password`). A role or password change signs the user out of
-/// every session (refresh tokens are revoked).
+/// change their own email, name, bio, avatar and password (email and
+/// password only with `current_password`). A role or password change signs
+/// the user out of every session (refresh tokens are revoked); a password
+/// change also ends every access token issued before it, and a role change
+/// applies to the user's next request.
 #[utoipa::path(
     tag = "users",
     params(("id" = i64, Path, description = "User id")),
@@ -220,7 +219,9 @@ async fn get_user(
         (status = 403, description = "Not allowed (another user, or a role change)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Email already in use", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (also a missing or wrong `current_password`)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many password changes or checks for this account (`NEWSDESK_RATE_PASSWORD`)", body = Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 #[patch("/users/{id}")]
@@ -255,30 +256,50 @@ async fn update_user(
     {
         v.add("password", m);
     }
-    let changing_own_password = body.password.is_some() && user.id == id;
-    if changing_own_password && body.current_password.is_none() {
-        v.add(
-            "current_password",
-            "is required to change your own password",
-        );
-    }
     v.finish()?;
-
-    if changing_own_password {
-        let current = body.current_password.clone().unwrap_or_default();
-        let stored = state
-            .db
-            .read(move |conn| Ok(queries::find(conn, id)?.password_hash))
-            .await?;
-        let ok = web::block(move || password::verify(&current, &stored))
-            .await
-            .map_err(ApiError::internal)?;
-        if !ok {
-            return Err(ApiError::invalid("current_password", "is not correct"));
+    // Password changes and current-password checks are limited per account
+    // (`NEWSDESK_RATE_PASSWORD`): a stolen token cannot guess on and on.
+    if body.password.is_some() || body.current_password.is_some() {
+        state.limits.password.check(&id)?;
+    }
+    // Whoever holds a stolen access token must not be able to take the
+    // account over: changing one's own email or password needs the password.
+    let own = user.id == id;
+    let stored = if own && (body.password.is_some() || email.is_some()) {
+        Some(
+            state
+                .db
+                .read(move |conn| Ok(queries::find(conn, id)?))
+                .await?,
+        )
+    } else {
+        None
+    };
+    if let Some(stored) = stored {
+        let changes_email = email.as_ref().is_some_and(|e| *e != stored.email);
+        if body.password.is_some() || changes_email {
+            let what = if body.password.is_some() {
+                "password"
+            } else {
+                "email"
+            };
+            let Some(current) = body.current_password.clone() else {
+                return Err(ApiError::invalid(
+                    "current_password",
+                    format!("is required to change your own {what}"),
+                ));
+            };
+            if !state
+                .hasher
+                .verify(current, Some(stored.password_hash))
+                .await?
+            {
+                return Err(ApiError::invalid("current_password", "is not correct"));
+            }
         }
     }
     let password_hash = match body.password {
-        Some(p) => Some(hash_password(p).await?),
+        Some(p) => Some(hash_password(&state, p).await?),
         None => None,
     };
     let revoke_sessions = password_hash.is_some() || body.role.is_some();
@@ -310,6 +331,8 @@ async fn update_user(
                 role: role.map(|r| r.as_str().to_string()),
                 bio,
                 avatar_url,
+                // A new password also ends the access tokens already issued.
+                token_version: password_hash.is_some().then_some(current.token_version + 1),
                 password_hash,
                 updated_at: Some(crate::time::now()),
             };
@@ -328,6 +351,9 @@ async fn update_user(
             Ok(row)
         })
         .await?;
+    if revoke_sessions {
+        state.accounts.forget(id);
+    }
     Ok(HttpResponse::Ok().json(User::from(row)))
 }
 
@@ -373,5 +399,6 @@ async fn delete_user(
             Ok(())
         })
         .await?;
+    state.accounts.forget(id);
     Ok(HttpResponse::NoContent().finish())
 }

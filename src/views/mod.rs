@@ -6,6 +6,7 @@
 //! the articles API; this module only writes.
 
 pub mod counter;
+pub mod dedup;
 pub mod queries;
 pub mod routes;
 

@@ -61,7 +61,11 @@ impl Server {
         let port = free_port();
         let bind = format!("127.0.0.1:{port}");
         let log = dir.join("server.log");
-        let mut vars: Vec<(&str, &str)> = vec![("NEWSDESK_BIND", &bind)];
+        // Tests run in parallel: the private metrics listener on a free port.
+        let mut vars: Vec<(&str, &str)> = vec![
+            ("NEWSDESK_BIND", &bind),
+            ("NEWSDESK_METRICS_BIND", "127.0.0.1:0"),
+        ];
         vars.extend_from_slice(env);
         let child = newsdesk(dir, &["serve"], &vars)
             .stdout(Stdio::from(

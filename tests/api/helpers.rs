@@ -112,6 +112,8 @@ fn new_database(backend: Backend) -> (TestDb, String) {
 pub struct TestApp {
     pub backend: Backend,
     pub address: String,
+    /// `http://127.0.0.1:PORT` of the private metrics listener, if any.
+    pub metrics_address: Option<String>,
     pub state: actix_web::web::Data<AppState>,
     pub db_url: String,
     client: awc::Client,
@@ -206,6 +208,23 @@ pub fn base_vars(db_url: &str) -> HashMap<String, String> {
     vars.insert("NEWSDESK_DB_POOL_SIZE".into(), "4".into());
     vars.insert("NEWSDESK_VIEW_FLUSH_MS".into(), "100".into());
     vars.insert("NEWSDESK_LOG".into(), "warn".into());
+    // Many apps run at once: each private metrics listener on a free port.
+    vars.insert("NEWSDESK_METRICS_BIND".into(), "127.0.0.1:0".into());
+    // The view tests count many beacons from one client; de-duplication
+    // has tests of its own.
+    vars.insert("NEWSDESK_VIEW_DEDUP_WINDOW".into(), "0".into());
+    // Likewise every request of a test comes from one address and a few
+    // users: rate limits are off unless a test (security.rs) sets them.
+    for var in [
+        "NEWSDESK_RATE_LOGIN",
+        "NEWSDESK_RATE_REGISTER",
+        "NEWSDESK_RATE_REFRESH",
+        "NEWSDESK_RATE_PASSWORD",
+        "NEWSDESK_RATE_COMMENTS",
+        "NEWSDESK_RATE_VIEWS",
+    ] {
+        vars.insert(var.into(), "off".into());
+    }
     // Tests that poke the database directly must not see cached reads; the
     // read cache has tests of its own. Override to run everything with it.
     let read_cache = std::env::var("NEWSDESK_TEST_READ_CACHE_MS").unwrap_or_else(|_| "0".into());
@@ -242,13 +261,14 @@ impl TestApp {
                 let app = Application::build(config)
                     .await
                     .expect("application starts");
-                let _ = tx.send((app.port(), app.state(), app.handle()));
+                let _ = tx.send((app.port(), app.metrics_port(), app.state(), app.handle()));
                 let _ = app.run_until_stopped().await;
                 let _ = done_tx.send(true);
             })
         });
-        let (port, state, handle) = rx.recv().expect("application starts");
+        let (port, metrics_port, state, handle) = rx.recv().expect("application starts");
         let address = format!("http://127.0.0.1:{port}");
+        let metrics_address = metrics_port.map(|p| format!("http://127.0.0.1:{p}"));
         let client = awc::Client::builder()
             .timeout(std::time::Duration::from_secs(30))
             .disable_redirects()
@@ -256,6 +276,7 @@ impl TestApp {
         TestApp {
             backend,
             address,
+            metrics_address,
             state,
             db_url,
             client,
@@ -271,6 +292,23 @@ impl TestApp {
         self.handle.stop(true).await;
         let mut stopped = self.stopped.clone();
         let _ = stopped.wait_for(|done| *done).await;
+    }
+
+    /// `GET /metrics` on the private metrics listener.
+    pub async fn metrics(&self) -> Res {
+        let base = self.metrics_address.as_deref().expect("a metrics listener");
+        let mut res = self
+            .client
+            .get(format!("{base}/metrics"))
+            .send()
+            .await
+            .expect("request succeeds");
+        let body = res.body().await.expect("body").to_vec();
+        Res {
+            status: res.status().as_u16(),
+            headers: res.headers().clone(),
+            body,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -19,6 +19,7 @@ mod errors;
 mod ops;
 mod read_cache;
 mod search;
+mod security;
 mod seed;
 mod shutdown;
 mod tags;

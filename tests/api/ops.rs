@@ -72,7 +72,7 @@ fn env_example_documents_every_variable() {
 db_test!(metrics_are_prometheus_text, |backend| {
     let app = TestApp::spawn(backend).await;
     app.get("/healthz", None).await.assert_status(200);
-    let res = app.get("/metrics", None).await;
+    let res = app.metrics().await;
     res.assert_status(200);
     let text = String::from_utf8_lossy(&res.body).to_string();
     assert!(

@@ -50,6 +50,10 @@ async fn serve(db_url: &str, dir: &std::path::Path) -> Served {
         .env("NEWSDESK_WORKERS", "2")
         .env("NEWSDESK_DB_POOL_SIZE", "4")
         .env("NEWSDESK_LOG", "warn")
+        // Every beacon of this test comes from one client: count them all.
+        .env("NEWSDESK_VIEW_DEDUP_WINDOW", "0")
+        .env("NEWSDESK_RATE_VIEWS", "off")
+        .env("NEWSDESK_METRICS_BIND", "127.0.0.1:0")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .spawn()

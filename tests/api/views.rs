@@ -135,7 +135,7 @@ db_test!(beacon_answers_202_and_counts_after_a_flush, |backend| {
     assert_eq!(stored_counts(&mut app.conn(), id), (0, 0));
     assert!(daily(&mut app.conn(), id).is_empty());
 
-    let metrics = String::from_utf8(app.get("/metrics", None).await.body).unwrap();
+    let metrics = String::from_utf8(app.metrics().await.body).unwrap();
     assert_eq!(metric(&metrics, "newsdesk_view_buffer_size"), Some(3.0));
 
     assert_eq!(app.state.views.flush().await.unwrap(), 3);
@@ -145,7 +145,7 @@ db_test!(beacon_answers_202_and_counts_after_a_flush, |backend| {
     // An empty flush writes nothing.
     assert_eq!(app.state.views.flush().await.unwrap(), 0);
 
-    let metrics = String::from_utf8(app.get("/metrics", None).await.body).unwrap();
+    let metrics = String::from_utf8(app.metrics().await.body).unwrap();
     assert_eq!(metric(&metrics, "newsdesk_view_buffer_size"), Some(0.0));
     assert_eq!(
         metric(
@@ -342,7 +342,7 @@ db_test!(a_failed_flush_keeps_its_counts_for_the_next, |backend| {
     assert_eq!(stored_counts(&mut app.conn(), id), (10, 0));
     assert_eq!(daily(&mut app.conn(), id), vec![(today(), 10, 0)]);
 
-    let metrics = String::from_utf8(app.get("/metrics", None).await.body).unwrap();
+    let metrics = String::from_utf8(app.metrics().await.body).unwrap();
     assert_eq!(
         metric(
             &metrics,
