@@ -544,10 +544,13 @@ impl ListIndex {
         // Relevance ranks the newest SEARCH_CANDIDATES matches only: the
         // list, its total and its pages are those of that bounded set.
         let bounded;
+        let mut known_total = None;
         let f = match &f.search {
             Some(_) if page.sort.field == RELEVANCE => {
                 let key = format!("{generation}|{}", filter_key(f));
                 let floor = Timed::get_or(&self.floors, key, f, conn, |c| search_floor(c, f))?;
+                // With a floor, exactly SEARCH_CANDIDATES matches reach it.
+                known_total = floor.map(|_| SEARCH_CANDIDATES);
                 bounded = ArticleFilter {
                     min_id: floor,
                     ..f.clone()
@@ -557,7 +560,10 @@ impl ListIndex {
             _ => f,
         };
         let key = format!("{generation}|{}", filter_key(f));
-        let total = Timed::get_or(&self.totals, key.clone(), f, conn, |c| count(c, f))?;
+        let total = match known_total {
+            Some(total) => total,
+            None => Timed::get_or(&self.totals, key.clone(), f, conn, |c| count(c, f))?,
+        };
         if total == 0 {
             return Ok((Vec::new(), 0));
         }
@@ -629,16 +635,36 @@ fn filter_key(f: &ArticleFilter) -> String {
 /// every other filter), `None` when there are fewer. Reads ids alone: no
 /// match is scored.
 pub fn search_floor(conn: &mut DbConnection, f: &ArticleFilter) -> QueryResult<Option<i64>> {
-    filtered!(
-        articles::table
-            .select(articles::id)
-            .into_boxed::<DbBackend>(),
-        f
-    )
-    .order(articles::id.desc())
-    .offset(SEARCH_CANDIDATES - 1)
-    .first::<i64>(conn)
-    .optional()
+    let Some(s) = &f.search else {
+        return Ok(None);
+    };
+    match s.backend() {
+        // Walks the FTS5 index newest first (its rowid order, no sort) and
+        // stops at the SEARCH_CANDIDATES-th match that passes the filters.
+        Backend::Sqlite => filtered!(
+            articles::table
+                .inner_join(articles_fts::table.on(articles_fts::rowid.eq(articles::id)))
+                .select(articles::id)
+                .into_boxed::<DbBackend>(),
+            f,
+            false
+        )
+        .filter(s.fts_match())
+        .order(articles_fts::rowid.desc())
+        .offset(SEARCH_CANDIDATES - 1)
+        .first::<i64>(conn)
+        .optional(),
+        Backend::Postgres => filtered!(
+            articles::table
+                .select(articles::id)
+                .into_boxed::<DbBackend>(),
+            f
+        )
+        .order(articles::id.desc())
+        .offset(SEARCH_CANDIDATES - 1)
+        .first::<i64>(conn)
+        .optional(),
+    }
 }
 
 /// The keyset position of every [`ANCHOR_STRIDE`]th matching row in `sort`

@@ -183,6 +183,11 @@ impl Db {
         let pool = r2d2::Pool::builder()
             .max_size(size)
             .min_idle(Some(1))
+            // r2d2 checks every checkout with a `SELECT 1` by default: on
+            // SQLite (a local file that cannot drop a connection) that was a
+            // statement parsed per request. PostgreSQL keeps the check, so a
+            // connection the server dropped is replaced, not used.
+            .test_on_check_out(url.backend == Backend::Postgres)
             .connection_timeout(limits.connection_timeout)
             .connection_customizer(Box::new(ConnectionSettings {
                 statement_timeout_ms: limits.statement_timeout.as_millis(),
