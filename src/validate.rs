@@ -16,11 +16,22 @@ impl Validator {
     }
 
     pub fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.errors.push(FieldError::new(field, message));
+        let error = FieldError::new(field, message);
+        if !self.errors.contains(&error) {
+            self.errors.push(error);
+        }
+    }
+
+    /// PostgreSQL text cannot hold NUL, and no text field needs one.
+    fn no_nul(&mut self, field: &str, value: &str) {
+        if value.contains('\0') {
+            self.add(field, "must not contain NUL characters");
+        }
     }
 
     /// Trims `value` and checks its length in characters.
     pub fn text(&mut self, field: &str, value: &str, min: usize, max: usize) -> String {
+        self.no_nul(field, value);
         let trimmed = value.trim();
         let n = trimmed.chars().count();
         if n < min {
@@ -40,6 +51,9 @@ impl Validator {
 
     /// Like `text`, for optional fields: empty becomes `None`.
     pub fn opt_text(&mut self, field: &str, value: Option<&str>, max: usize) -> Option<String> {
+        if let Some(v) = value {
+            self.no_nul(field, v);
+        }
         let v = value.map(str::trim).filter(|v| !v.is_empty())?;
         if v.chars().count() > max {
             self.add(field, format!("must be at most {max} characters"));
@@ -50,7 +64,9 @@ impl Validator {
     /// An absolute http(s) URL, or `None`.
     pub fn opt_url(&mut self, field: &str, value: Option<&str>) -> Option<String> {
         let v = value.map(str::trim).filter(|v| !v.is_empty())?;
-        if v.len() > 2048 {
+        if v.contains('\0') {
+            self.add(field, "must be an absolute http or https URL");
+        } else if v.len() > 2048 {
             self.add(field, "must be at most 2048 characters");
         } else {
             match url::Url::parse(v) {

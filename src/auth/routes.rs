@@ -52,6 +52,7 @@ fn tokens_ok(body: TokenResponse) -> HttpResponse {
 /// Creates a `reader` account when registration is open
 /// (`NEWSDESK_REGISTRATION=open`, the default).
 #[utoipa::path(
+    operation_id = "register",
     tag = "auth",
     request_body = Register,
     responses(
@@ -99,6 +100,7 @@ async fn register(
 ///
 /// A wrong email and a wrong password give the same 401, in the same time.
 #[utoipa::path(
+    operation_id = "login",
     tag = "auth",
     request_body = Login,
     responses(
@@ -141,6 +143,7 @@ async fn login(state: web::Data<AppState>, body: Json<Login>) -> Result<HttpResp
 /// Exchanges a refresh token for a new pair. The old refresh token stops
 /// working; presenting it again revokes every token of that sign-in.
 #[utoipa::path(
+    operation_id = "refreshTokens",
     tag = "auth",
     request_body = RefreshRequest,
     responses(
@@ -176,6 +179,7 @@ async fn refresh(
 /// Revokes the refresh token (and every token rotated from the same
 /// sign-in). Access tokens expire on their own.
 #[utoipa::path(
+    operation_id = "logout",
     tag = "auth",
     request_body = RefreshRequest,
     responses(
@@ -205,6 +209,7 @@ async fn logout(
 
 /// The signed-in user
 #[utoipa::path(
+    operation_id = "getCurrentUser",
     tag = "auth",
     security(("bearer" = [])),
     responses(

@@ -22,7 +22,11 @@ pub struct Health {
 /// Liveness
 ///
 /// 200 while the process runs.
-#[utoipa::path(tag = "operations", responses((status = 200, description = "Alive", body = Health)))]
+#[utoipa::path(
+    operation_id = "getHealth",
+    tag = "operations",
+    responses((status = 200, description = "Alive", body = Health))
+)]
 #[get("/healthz")]
 async fn healthz() -> HttpResponse {
     HttpResponse::Ok()
@@ -34,6 +38,7 @@ async fn healthz() -> HttpResponse {
 ///
 /// 200 when the database answers, else 503.
 #[utoipa::path(
+    operation_id = "getReadiness",
     tag = "operations",
     responses(
         (status = 200, description = "Ready", body = Health),
@@ -67,6 +72,7 @@ async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
 /// Requests by route and status, latency histogram, view buffer size,
 /// flush durations and database pool use, in the Prometheus text format.
 #[utoipa::path(
+    operation_id = "getMetrics",
     tag = "operations",
     responses((status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain; version=0.0.4"))
 )]

@@ -56,6 +56,7 @@ pub fn validate_account(
 ///
 /// Admins only. Filter by `role` or a substring `q` of name or email.
 #[utoipa::path(
+    operation_id = "listUsers",
     tag = "users",
     params(UserListQuery),
     security(("bearer" = [])),
@@ -114,6 +115,7 @@ async fn list_users(
 ///
 /// Admins only; any role may be given.
 #[utoipa::path(
+    operation_id = "createUser",
     tag = "users",
     request_body = CreateUser,
     security(("bearer" = [])),
@@ -177,6 +179,7 @@ fn may_access(caller: &AuthUser, id: i64) -> Result<(), ApiError> {
 ///
 /// Admins see anyone; other users only themselves.
 #[utoipa::path(
+    operation_id = "getUser",
     tag = "users",
     params(("id" = i64, Path, description = "User id")),
     security(("bearer" = [])),
@@ -209,6 +212,7 @@ async fn get_user(
 /// `current_password`). A role or password change signs the user out of
 /// every session (refresh tokens are revoked).
 #[utoipa::path(
+    operation_id = "updateUser",
     tag = "users",
     params(("id" = i64, Path, description = "User id")),
     request_body = UpdateUser,
@@ -337,6 +341,7 @@ async fn update_user(
 /// themselves. A user who still has articles cannot be deleted (409):
 /// reassign or delete the articles first. Their comments go with them.
 #[utoipa::path(
+    operation_id = "deleteUser",
     tag = "users",
     params(("id" = i64, Path, description = "User id")),
     security(("bearer" = [])),
