@@ -13,9 +13,10 @@
 #   NEWSDESK_TEST_POSTGRES_URL  the PostgreSQL server (default postgres://postgres@127.0.0.1:5432/test)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ROOT=$(pwd)
 
 REQUIREMENTS=.ci/fuzz-requirements.txt
-VENV=${NEWSDESK_FUZZ_VENV:-target/fuzz-venv}
+VENV=${NEWSDESK_FUZZ_VENV:-$ROOT/target/fuzz-venv}
 SECONDS_PER_BACKEND="${NEWSDESK_FUZZ_SECONDS:-90}"
 BACKENDS="${NEWSDESK_FUZZ_BACKENDS:-sqlite postgres}"
 SEED="${NEWSDESK_FUZZ_SEED:-20261130}"
@@ -38,7 +39,7 @@ if [ -n "${NEWSDESK_FUZZ_BIN:-}" ]; then
   BIN="$NEWSDESK_FUZZ_BIN"
 else
   cargo build --quiet --bin newsdesk
-  BIN=target/debug/newsdesk
+  BIN="$ROOT/target/debug/newsdesk"
 fi
 
 WORK=$(mktemp -d)
@@ -95,9 +96,13 @@ fuzz_one() {
 
   echo "== fuzz ($name): ${SECONDS_PER_BACKEND}s against $base, seed $SEED"
   status=0
+  # Run from a fresh folder: schemathesis keeps a cache of earlier
+  # failures in ./.schemathesis and would replay them (no determinism).
+  mkdir -p "$WORK/run-$name"
+  (cd "$WORK/run-$name" &&
   NEWSDESK_FUZZ_ADMIN_ID="$admin_id" NEWSDESK_FUZZ_ADMIN_PASSWORD="$password" \
-    PYTHONPATH=.ci SCHEMATHESIS_HOOKS=fuzz_hooks \
-    "$VENV/bin/schemathesis" --config-file .ci/schemathesis.toml run "$base/api/openapi.json" \
+    PYTHONPATH="$ROOT/.ci" SCHEMATHESIS_HOOKS=fuzz_hooks \
+    "$VENV/bin/schemathesis" --config-file "$ROOT/.ci/schemathesis.toml" run "$base/api/openapi.json" \
     --url "$base" \
     --checks all \
     --phases examples,coverage,fuzzing,stateful \
@@ -109,7 +114,7 @@ fuzz_one() {
     --header "Authorization: Bearer $token" \
     --no-color \
     --output-truncate false \
-    --report junit --report-dir "$WORK/report-$name" || status=$?
+    --report junit --report-dir "$WORK/report-$name") || status=$?
 
   # Internal errors are logged by the server (and answered 500, which
   # schemathesis reports too); a panic would not be answered at all.

@@ -104,3 +104,77 @@ where
 {
     Option::<T>::deserialize(d).map(Some)
 }
+
+/// For optional integer fields: JSON Schema (and so the API document)
+/// counts `3.0` as the integer 3, serde's `i64` does not. Use with
+/// `#[serde(default, deserialize_with = "opt_integer")]`.
+pub fn opt_integer<'de, D>(d: D) -> Result<Option<i64>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    struct Integer;
+    impl<'de> serde::de::Visitor<'de> for Integer {
+        type Value = Option<i64>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an integer")
+        }
+
+        fn visit_none<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
+            d.deserialize_any(self)
+        }
+
+        fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+            Ok(Some(v))
+        }
+
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            i64::try_from(v)
+                .map(Some)
+                .map_err(|_| E::custom("is out of range"))
+        }
+
+        fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+            // i64::MIN is exactly representable; i64::MAX + 1 is the first
+            // float out of range.
+            if v.fract() == 0.0 && v >= i64::MIN as f64 && v < -(i64::MIN as f64) {
+                Ok(Some(v as i64))
+            } else {
+                Err(E::invalid_type(serde::de::Unexpected::Float(v), &self))
+            }
+        }
+    }
+    d.deserialize_option(Integer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    struct Body {
+        #[serde(default, deserialize_with = "opt_integer")]
+        n: Option<i64>,
+    }
+
+    #[test]
+    fn integral_numbers_are_integers() {
+        let n = |json: &str| serde_json::from_str::<Body>(json).map(|b| b.n);
+        assert_eq!(n(r#"{"n": 3}"#).unwrap(), Some(3));
+        assert_eq!(n(r#"{"n": -3.0}"#).unwrap(), Some(-3));
+        assert_eq!(n(r#"{"n": null}"#).unwrap(), None);
+        assert_eq!(n(r#"{}"#).unwrap(), None);
+        assert!(n(r#"{"n": 3.5}"#).is_err());
+        assert!(n(r#"{"n": "3"}"#).is_err());
+        assert!(n(r#"{"n": 1e300}"#).is_err());
+        assert!(n(r#"{"n": 9223372036854775808}"#).is_err());
+    }
+}

@@ -279,6 +279,7 @@ pub struct CreateArticle {
     pub canonical_url: Option<String>,
     /// Editors only: the byline, a user with the author role or higher.
     /// Authors may give only their own id. Defaults to the caller.
+    #[serde(default, deserialize_with = "crate::validate::opt_integer")]
     pub author_id: Option<i64>,
 }
 
@@ -337,9 +338,11 @@ pub struct UpdateArticle {
     #[schema(value_type = Option<String>, max_length = 2048, pattern = r"^(https?://([A-Za-z0-9]+\.)*[A-Za-z][A-Za-z0-9]*(:[0-9]{1,4})?([/?#][!-~]*)?)?$")]
     pub canonical_url: Option<Option<String>>,
     /// Editors only: moves the byline to another author.
+    #[serde(default, deserialize_with = "crate::validate::opt_integer")]
     pub author_id: Option<i64>,
     /// The version this change is based on (optional).
     #[schema(example = 3)]
+    #[serde(default, deserialize_with = "crate::validate::opt_integer")]
     pub version: Option<i64>,
 }
 

@@ -128,7 +128,9 @@ async fn list_articles(
     caller: MaybeUser,
     query: StrictQuery<ArticleListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let q = query.0;
+    let mut q = query.0;
+    // An empty `tag=` counts as absent, like every empty parameter.
+    q.tag.retain(|t| !t.is_empty());
     let text = query_text(q.q.as_deref());
     let sort = match (&q.sort, &text) {
         (None, Some(_)) => Sort {

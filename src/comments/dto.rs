@@ -92,6 +92,7 @@ pub struct Comment {
     #[schema(example = 42)]
     pub article_id: i64,
     #[schema(example = json!(null))]
+    #[serde(default, deserialize_with = "crate::validate::opt_integer")]
     pub parent_id: Option<i64>,
     #[schema(example = "Thanks for the clear explanation of the talks.")]
     pub body: String,
@@ -133,6 +134,7 @@ pub struct CreateComment {
     pub body: String,
     /// The comment this one replies to: a comment on the same article.
     #[schema(example = json!(null))]
+    #[serde(default, deserialize_with = "crate::validate::opt_integer")]
     pub parent_id: Option<i64>,
 }
 
