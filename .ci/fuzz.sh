@@ -96,6 +96,9 @@ fuzz_one() {
 
   echo "== fuzz ($name): ${SECONDS_PER_BACKEND}s against $base, seed $SEED"
   status=0
+  # Every check runs; `ensure_resource_availability` as the hooks' own
+  # `created_resource_is_available`, which leaves out the view beacon (it
+  # answers 404 for a new article: a draft is not public, by design).
   # Run from a fresh folder: schemathesis keeps a cache of earlier
   # failures in ./.schemathesis and would replay them (no determinism).
   mkdir -p "$WORK/run-$name"
@@ -104,8 +107,8 @@ fuzz_one() {
     PYTHONPATH="$ROOT/.ci" SCHEMATHESIS_HOOKS=fuzz_hooks \
     "$VENV/bin/schemathesis" --config-file "$ROOT/.ci/schemathesis.toml" run "$base/api/openapi.json" \
     --url "$base" \
-    --checks all \
-    --phases examples,coverage,fuzzing,stateful \
+    --checks all --exclude-checks ensure_resource_availability \
+    --phases "${NEWSDESK_FUZZ_PHASES:-examples,coverage,fuzzing,stateful}" \
     --max-time "$SECONDS_PER_BACKEND" \
     --seed "$SEED" \
     --generation-database none \

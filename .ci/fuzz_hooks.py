@@ -12,14 +12,21 @@ server. Negative cases are sent as generated.
 import os
 
 import schemathesis
+from schemathesis.specs.openapi.checks import ensure_resource_availability
 
 ADMIN_ID = int(os.environ["NEWSDESK_FUZZ_ADMIN_ID"])
 ADMIN_PASSWORD = os.environ["NEWSDESK_FUZZ_ADMIN_PASSWORD"]
 
 
 def _positive(case) -> bool:
+    # Stateful steps may carry no generation metadata; they are built from
+    # schema-valid data.
     meta = case.meta
-    return meta is not None and meta.generation.mode.is_positive
+    return meta is None or meta.generation.mode.is_positive
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 @schemathesis.hook
@@ -28,13 +35,42 @@ def before_call(ctx, case, kwargs):
         return
     if isinstance(case.query, dict):
         case.query.pop("after", None)
+    operation_id = case.operation.definition.raw.get("operationId")
+    target = (case.path_parameters or {}).get("id")
+    if operation_id == "deleteUser" and str(target) == str(ADMIN_ID):
+        # The run's own admin stays: once another admin exists it could be
+        # deleted, and every later byline naming it would be refused.
+        case.path_parameters["id"] = 0
     body = case.body
     if not isinstance(body, dict):
         return
-    if isinstance(body.get("author_id"), int):
+    # Integers may come as integral floats (`18.0`), which JSON Schema
+    # counts as integers too.
+    if _number(body.get("author_id")):
         body["author_id"] = ADMIN_ID
-    if isinstance(body.get("parent_id"), int):
+    if _number(body.get("parent_id")):
         body["parent_id"] = None
-    operation_id = case.operation.definition.raw.get("operationId")
-    if operation_id == "updateUser" and body.get("password") is not None:
+    if (
+        operation_id == "updateUser"
+        and body.get("password") is not None
+        and str(target) == str(ADMIN_ID)
+    ):
+        # The admin "changes" its password to the one it has, so the next
+        # change still knows the current one.
+        body["password"] = ADMIN_PASSWORD
         body["current_password"] = ADMIN_PASSWORD
+
+
+@schemathesis.check
+def created_resource_is_available(ctx, response, case):
+    """`ensure_resource_availability`, except for the view beacon.
+
+    The beacon answers 404 for an article that exists but is not public (a
+    new article is a draft): by design it does not reveal drafts. The
+    built-in check is left out with `--exclude-checks` in .ci/fuzz.sh (a
+    per-operation setting in schemathesis.toml does not survive `--checks
+    all`) and runs here for every other operation.
+    """
+    if case.operation.definition.raw.get("operationId") == "countArticleView":
+        return None
+    return ensure_resource_availability(ctx, response, case)
