@@ -241,3 +241,109 @@ fn every_error_answer_is_problem_json() {
         }
     }
 }
+
+/// Whether `value` matches the schema of `property` of component `schema`
+/// in the committed document.
+fn doc_accepts(doc: &Value, schema: &str, property: &str, value: &str) -> bool {
+    let property = doc["components"]["schemas"][schema]["properties"][property].clone();
+    schema_validator(doc, &property).is_valid(&json!(value))
+}
+
+/// The patterns the document states agree with the rules the server applies,
+/// on the strings where regex dialects and Unicode whitespace differ.
+#[test]
+fn patterns_agree_with_the_server() {
+    let doc = document();
+    let tricky = [
+        "",
+        " ",
+        "a",
+        " a ",
+        "\t\n",
+        "\u{85}",
+        "\u{a0}",
+        "\u{1680}",
+        "\u{2000}",
+        "\u{200a}",
+        "\u{2028}",
+        "\u{202f}",
+        "\u{3000}",
+        "\u{feff}",
+        "\u{1c}",
+        "\u{1f}",
+        "\u{b}",
+        "\u{c}",
+        "\u{0}",
+        "a\u{0}",
+        "\u{1}",
+        "x\u{7f}y",
+        "\u{84}",
+        "北京",
+        "Ünïcödé",
+        "line\nbreak\ttab",
+        "a-b",
+        "a--b",
+        "-a",
+        "a-",
+        "A",
+        "a1-2b",
+        "ab c",
+    ];
+    for s in tricky {
+        // Required texts: trimmed non-empty, no NUL.
+        let mut v = newsdesk::validate::Validator::new();
+        v.text("name", s, 1, 100);
+        assert_eq!(
+            doc_accepts(&doc, "CreateTag", "name", s),
+            v.finish().is_ok(),
+            "name {s:?}"
+        );
+        // Optional texts: anything without NUL (blank clears).
+        let mut v = newsdesk::validate::Validator::new();
+        v.opt_text("description", Some(s), 500);
+        assert_eq!(
+            doc_accepts(&doc, "CreateTag", "description", s),
+            v.finish().is_ok(),
+            "description {s:?}"
+        );
+        // Slugs.
+        assert_eq!(
+            doc_accepts(&doc, "CreateTag", "slug", s),
+            newsdesk::slug::is_valid(s),
+            "slug {s:?}"
+        );
+        // Comment bodies: as required texts, and no control characters but
+        // line breaks and tabs.
+        let server = {
+            let t = s.trim();
+            !t.is_empty()
+                && !t
+                    .chars()
+                    .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        };
+        assert_eq!(
+            doc_accepts(&doc, "CreateComment", "body", s),
+            server,
+            "comment body {s:?}"
+        );
+    }
+    // URLs: what the document accepts, the server accepts.
+    for url in [
+        "",
+        "http://a",
+        "https://example.com/x?y=1#z",
+        "http://a.b.c:8080/",
+        "https://img.example.com/a%20b.png",
+        "ftp://example.com",
+        "http://",
+        "http://1.2.3.999",
+        "javascript:alert(1)",
+        "http://exa mple.com",
+    ] {
+        let mut v = newsdesk::validate::Validator::new();
+        v.opt_url("avatar_url", Some(url));
+        if doc_accepts(&doc, "CreateUser", "avatar_url", url) {
+            assert!(v.finish().is_ok(), "the document accepts {url:?}");
+        }
+    }
+}
