@@ -114,10 +114,16 @@ async fn register(
 async fn login(state: web::Data<AppState>, body: Json<Login>) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let email = body.email.trim().to_lowercase();
-    let found = state
-        .db
-        .read(move |conn| Ok(users::find_by_email(conn, &email)?))
-        .await?;
+    // No account has a NUL in its email (and PostgreSQL text cannot hold
+    // one): such an email is simply unknown.
+    let found = if email.contains('\0') {
+        None
+    } else {
+        state
+            .db
+            .read(move |conn| Ok(users::find_by_email(conn, &email)?))
+            .await?
+    };
     let password = body.password;
     let verified = web::block(move || match found {
         Some(row) if password::verify(&password, &row.password_hash) => Some(row),

@@ -95,7 +95,7 @@ async fn list_users(
     }
     let filter = UserFilter {
         role: q.role.map(|r| r.as_str().to_string()),
-        q: q.q.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
+        q: crate::articles::content::query_text(q.q.as_deref()),
     };
     let (rows, total) = {
         let page = page.clone();
