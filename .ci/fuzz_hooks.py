@@ -25,6 +25,11 @@ def _positive(case) -> bool:
     return meta is None or meta.generation.mode.is_positive
 
 
+# Cases whose target this module changed: their 404 says nothing about the
+# resource a link named.
+_REDIRECTED: set[str] = set()
+
+
 def _number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
@@ -41,6 +46,7 @@ def before_call(ctx, case, kwargs):
         # The run's own admin stays: once another admin exists it could be
         # deleted, and every later byline naming it would be refused.
         case.path_parameters["id"] = 0
+        _REDIRECTED.add(case.id)
     body = case.body
     if not isinstance(body, dict):
         return
@@ -72,5 +78,7 @@ def created_resource_is_available(ctx, response, case):
     all`) and runs here for every other operation.
     """
     if case.operation.definition.raw.get("operationId") == "countArticleView":
+        return None
+    if case.id in _REDIRECTED:
         return None
     return ensure_resource_availability(ctx, response, case)
