@@ -33,6 +33,10 @@ impl FieldError {
 
 /// RFC 9457 problem details, the body of every error response.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "https://newsdesk.dev/problems/validation", "title": "Validation failed", "status": 422,
+    "detail": "title must not be empty", "errors": [{"field": "title", "message": "must not be empty"}]
+}))]
 pub struct Problem {
     #[schema(example = "https://newsdesk.dev/problems/validation")]
     #[serde(rename = "type")]

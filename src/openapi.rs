@@ -5,6 +5,35 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+/// The pattern of every slug the API accepts (see `crate::slug::is_valid`).
+pub const SLUG_PATTERN: &str = "^[a-z0-9]+(-[a-z0-9]+)*$";
+
+/// A slug: lowercase ASCII letters and digits in words joined by `-`, at
+/// most 120 characters. Only for the document (as `value_type`).
+pub struct Slug;
+
+impl utoipa::PartialSchema for Slug {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some(
+                "Lowercase ASCII letters and digits in words joined by `-`",
+            ))
+            .pattern(Some(SLUG_PATTERN))
+            .min_length(Some(1))
+            .max_length(Some(crate::slug::MAX_LEN))
+            .examples([serde_json::json!("north-korea")])
+            .build()
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Slug {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "Slug".into()
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -16,6 +45,10 @@ Lists return `{data, meta}` with `page`/`per_page` or keyset `after` pagination,
 Timestamps are RFC 3339 in UTC with whole seconds.\n\nLimits: a query string over 8 KiB is a 414, request headers over 16 KiB in total a 431, a body over `NEWSDESK_MAX_BODY_BYTES` a 413; NUL characters in any text input are a 400 (query) or 422 (body) naming the field. 429 (rate limits) and 503 (database or password hashing busy) carry `Retry-After` in seconds.",
         license(name = "MIT"),
     ),
+    servers(
+        (url = "/", description = "The server that serves this document"),
+        (url = "http://127.0.0.1:8080", description = "Local default (`newsdesk serve`)"),
+    ),
     modifiers(&BearerAuth),
     // Query-parameter enums: utoipa-actix-web collects the schemas of
     // bodies and responses, not of parameters, so these are named here.
@@ -24,6 +57,7 @@ Timestamps are RFC 3339 in UTC with whole seconds.\n\nLimits: a query string ove
         crate::articles::dto::StatusFilter,
         crate::articles::dto::Metric,
         crate::articles::dto::Period,
+        Slug,
     )),
     tags(
         (name = "auth", description = "Sign-up, sign-in and tokens"),
@@ -47,4 +81,166 @@ impl Modify for BearerAuth {
         scheme.bearer_format = Some("JWT".into());
         components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
     }
+}
+
+/// The operations a rate limit applies to (429 with `Retry-After`).
+const RATE_LIMITED: &[&str] = &[
+    "login",
+    "register",
+    "refreshTokens",
+    "createComment",
+    "countArticleView",
+    "updateUser",
+];
+
+/// The shared error responses, as `components.responses`.
+const COMMON_RESPONSES: &[(&str, &str, &str)] = &[
+    (
+        "400",
+        "BadRequest",
+        "Bad request: malformed JSON, an unknown or malformed query parameter, or a path parameter of the wrong type",
+    ),
+    ("401", "Unauthorized", "Missing, invalid or expired token"),
+    (
+        "404",
+        "NotFound",
+        "No such resource (or not visible to the caller)",
+    ),
+    ("413", "PayloadTooLarge", "The body exceeds the size limit"),
+    (
+        "415",
+        "UnsupportedMediaType",
+        "The body is not sent as application/json",
+    ),
+    (
+        "422",
+        "ValidationFailed",
+        "Invalid fields; `errors` names each one",
+    ),
+    (
+        "429",
+        "TooManyRequests",
+        "Rate limited; retry after `Retry-After` seconds",
+    ),
+    (
+        "503",
+        "Unavailable",
+        "The database does not answer; retry later",
+    ),
+];
+
+/// Completes the document the routes produced with the shared error
+/// responses every operation can answer with: declared once in
+/// `components.responses` and referenced where an operation does not
+/// describe the status itself, so that no status the server sends is
+/// missing from the document.
+pub fn finish(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::path::ParameterIn;
+    use utoipa::openapi::{Ref, RefOr, Response};
+
+    let components = doc.components.get_or_insert_with(Default::default);
+    for (_, name, description) in COMMON_RESPONSES {
+        let mut r = problem_response(description);
+        if *name == "TooManyRequests" {
+            r["headers"] = serde_json::json!({
+                "Retry-After": {
+                    "description": "Seconds to wait before retrying",
+                    "schema": { "type": "integer", "minimum": 0 }
+                }
+            });
+        }
+        if let Ok(response) = serde_json::from_value::<Response>(r) {
+            components
+                .responses
+                .insert((*name).to_string(), RefOr::T(response));
+        }
+    }
+
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let api = path.starts_with("/api/v1/");
+        let ops = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ];
+        for op in ops.into_iter().flatten() {
+            let id = op.operation_id.clone().unwrap_or_default();
+            let params = op.parameters.as_deref().unwrap_or_default();
+            let has_query = params.iter().any(|p| p.parameter_in == ParameterIn::Query);
+            let has_path = params.iter().any(|p| p.parameter_in == ParameterIn::Path);
+            let typed_path = params.iter().any(|p| {
+                p.parameter_in == ParameterIn::Path
+                    && serde_json::to_value(&p.schema)
+                        .is_ok_and(|s| s["type"].as_str() == Some("integer"))
+            });
+            let has_body = op.request_body.is_some();
+            let bearer = serde_json::to_value(&op.security).is_ok_and(|s| {
+                s.as_array()
+                    .is_some_and(|a| a.iter().any(|r| r.get("bearer").is_some()))
+            });
+            let mut wanted: Vec<&str> = Vec::new();
+            if has_query || has_body || typed_path {
+                wanted.push("400");
+            }
+            if bearer {
+                wanted.push("401");
+            }
+            if has_path {
+                wanted.push("404");
+            }
+            if has_body {
+                wanted.extend(["413", "415", "422"]);
+            }
+            if RATE_LIMITED.contains(&id.as_str()) {
+                wanted.push("429");
+            }
+            if api {
+                wanted.push("503");
+            }
+            for status in wanted {
+                if op.responses.responses.contains_key(status) {
+                    continue;
+                }
+                if let Some((_, name, _)) = COMMON_RESPONSES.iter().find(|(s, _, _)| *s == status) {
+                    op.responses.responses.insert(
+                        status.to_string(),
+                        RefOr::Ref(Ref::new(format!("#/components/responses/{name}"))),
+                    );
+                }
+            }
+        }
+    }
+    doc
+}
+
+fn problem_response(description: &str) -> serde_json::Value {
+    serde_json::json!({
+        "description": description,
+        "content": {
+            "application/problem+json": {
+                "schema": { "$ref": "#/components/schemas/Problem" }
+            }
+        }
+    })
+}
+
+/// Pretty JSON of a finished document. utoipa has no field for a
+/// parameter's `allowEmptyValue`, so it is added here: every query
+/// parameter is optional, and an empty value (`sort=`, as HTML forms send
+/// it) counts as absent.
+pub fn to_json(doc: &utoipa::openapi::OpenApi) -> String {
+    let pretty = doc.to_pretty_json().unwrap_or_default();
+    let mut out = String::with_capacity(pretty.len() + 8192);
+    for line in pretty.lines() {
+        out.push_str(line);
+        out.push('\n');
+        if line.trim() == r#""in": "query","# {
+            let indent = &line[..line.len() - line.trim_start().len()];
+            out.push_str(indent);
+            out.push_str("\"allowEmptyValue\": true,\n");
+        }
+    }
+    out
 }

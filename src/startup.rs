@@ -51,13 +51,13 @@ where
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let (_, doc) =
         routes(App::new().into_utoipa_app().openapi(ApiDoc::openapi())).split_for_parts();
-    doc
+    crate::openapi::finish(doc)
 }
 
 /// Pretty JSON of the document: what `newsdesk openapi` prints and what
 /// `openapi/openapi.json` must equal.
 pub fn openapi_json() -> String {
-    openapi().to_pretty_json().unwrap_or_default() + "\n"
+    crate::openapi::to_json(&openapi())
 }
 
 pub struct Application {
@@ -330,6 +330,15 @@ fn serve_metrics(state: web::Data<AppState>, listener: TcpListener) -> anyhow::R
     Ok(server)
 }
 
+/// The document as served at `/api/openapi.json`: exactly `openapi_json()`.
+struct OpenApiDocument(String);
+
+async fn openapi_document(doc: web::Data<OpenApiDocument>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(doc.0.clone())
+}
+
 const OPENAPI_PATH: &str = "/api/openapi.json";
 const DOCS_PATTERN: &str = "/docs/{_:.*}";
 
@@ -341,6 +350,7 @@ fn serve(state: web::Data<AppState>, listener: TcpListener) -> anyhow::Result<Se
             .with_get("/docs")
             .with_get(DOCS_PATTERN),
     );
+    let document = web::Data::new(OpenApiDocument(openapi_json()));
     let public_cache = web::Data::new(PublicCacheControl::new(config.cache_max_age));
     let read_cache = web::Data::new(ReadCache::new(
         config.read_cache_ttl,
@@ -353,10 +363,11 @@ fn serve(state: web::Data<AppState>, listener: TcpListener) -> anyhow::Result<Se
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     let blocking_threads = (config.db_pool_size as usize).max(4);
     let server = HttpServer::new(move || {
-        let (app, doc) = routes(
+        let (app, _) = routes(
             App::new()
                 .app_data(state.clone())
                 .app_data(table.clone())
+                .app_data(document.clone())
                 .app_data(public_cache.clone())
                 .app_data(read_cache.clone())
                 .app_data(errors::path_config())
@@ -366,16 +377,19 @@ fn serve(state: web::Data<AppState>, listener: TcpListener) -> anyhow::Result<Se
                 .openapi(ApiDoc::openapi()),
         )
         .split_for_parts();
-        app.service(SwaggerUi::new(DOCS_PATTERN).url(OPENAPI_PATH, doc))
-            .route("/docs", web::get().to(docs_redirect))
-            .default_service(web::to(errors::fallback))
-            .wrap(from_fn(errors::head_as_get))
-            .wrap(from_fn(caching::middleware))
-            .wrap(from_fn(read_cache::middleware))
-            .wrap(from_fn(access_log))
-            .wrap(cors(&config))
-            .wrap(from_fn(errors::problem_for_every_error))
-            .wrap(from_fn(security::middleware))
+        app.service(
+            SwaggerUi::new(DOCS_PATTERN).config(utoipa_swagger_ui::Config::from(OPENAPI_PATH)),
+        )
+        .route(OPENAPI_PATH, web::get().to(openapi_document))
+        .route("/docs", web::get().to(docs_redirect))
+        .default_service(web::to(errors::fallback))
+        .wrap(from_fn(errors::head_as_get))
+        .wrap(from_fn(caching::middleware))
+        .wrap(from_fn(read_cache::middleware))
+        .wrap(from_fn(access_log))
+        .wrap(cors(&config))
+        .wrap(from_fn(errors::problem_for_every_error))
+        .wrap(from_fn(security::middleware))
     })
     .workers(workers)
     // Blocking tasks mostly wait for a pooled connection; more threads than

@@ -93,6 +93,18 @@ pub struct TagRef {
 /// `excerpt` is the custom excerpt when one was set, else the first ~200
 /// characters of the body's text.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "id": 42, "slug": "fighting-for-freedom", "title": "Fighting for Freedom: U.S. and South Korea Seek Solutions",
+    "subtitle": null, "excerpt": "South Korea and the United States held talks on Tuesday ...",
+    "body": "South Korea and the United States held **talks** on Tuesday ...", "body_format": "markdown",
+    "body_html": "<p>South Korea and the United States held <strong>talks</strong> on Tuesday ...</p>",
+    "status": "published", "published_at": "2024-05-16T01:00:00Z", "created_at": "2024-05-15T22:10:00Z",
+    "updated_at": "2024-05-16T01:00:00Z", "version": 3, "feature_image": null, "reading_time_minutes": 3,
+    "comments_enabled": true, "meta_title": null, "meta_description": null, "canonical_url": null,
+    "author": {"id": 7, "slug": "daniel-kim", "name": "Daniel Kim", "avatar_url": null},
+    "tags": [{"id": 1, "slug": "north-korea", "name": "North Korea"}],
+    "view_count": 1532, "comment_count": 12
+}))]
 pub struct Article {
     #[schema(example = 42)]
     pub id: i64,
@@ -195,46 +207,79 @@ pub struct ArticleListItem {
 /// Body of `POST /articles`. Only `title` and `body` are required.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "title": "Fighting for Freedom: U.S. and South Korea Seek Solutions",
+    "subtitle": "Officials met in Seoul to discuss defectors' rights",
+    "body": "South Korea and the United States held **talks** on Tuesday ...",
+    "tags": ["north-korea", "human-rights"],
+    "status": "published",
+    "published_at": "2024-05-16T01:00:00Z"
+}))]
 pub struct CreateArticle {
     /// 1 to 300 characters.
-    #[schema(example = "Fighting for Freedom: U.S. and South Korea Seek Solutions")]
+    #[schema(
+        example = "Fighting for Freedom: U.S. and South Korea Seek Solutions",
+        min_length = 1,
+        max_length = 300,
+        pattern = r"^[^\u0000]*[^\u0000\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$"
+    )]
     pub title: String,
     /// The source text (may be empty for a draft).
-    #[schema(example = "South Korea and the United States held **talks** ...")]
+    #[schema(
+        example = "South Korea and the United States held **talks** ...",
+        pattern = r"^[^\u0000]*$"
+    )]
     pub body: String,
     /// `markdown` (default) or `html`.
     pub body_format: Option<BodyFormat>,
     /// Lowercase ASCII words joined by `-`; derived from the title when
     /// absent (a clash then gets `-2`, `-3`). A given slug that is taken is
     /// a 409.
-    #[schema(example = "fighting-for-freedom")]
+    #[schema(
+        example = "fighting-for-freedom",
+        max_length = 120,
+        pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+    )]
     pub slug: Option<String>,
     /// Up to 300 characters.
+    #[schema(max_length = 300, pattern = r"^[^\u0000]*$")]
     pub subtitle: Option<String>,
     /// A custom excerpt (up to 500 characters); derived from the body when absent.
+    #[schema(max_length = 500, pattern = r"^[^\u0000]*$")]
     pub excerpt: Option<String>,
     /// `draft` (default), `published` or `archived`.
     pub status: Option<ArticleStatus>,
     /// RFC 3339. With `status: published`: in the future schedules the
     /// article, absent means now.
-    #[schema(value_type = Option<String>, example = "2024-05-16T01:00:00Z")]
+    #[schema(value_type = Option<String>, example = "2024-05-16T01:00:00Z", format = DateTime)]
     pub published_at: Option<String>,
     /// Tag slugs, in display order (at most 20). Unknown slugs are created,
     /// named from the slug (`north-korea` -> "North Korea").
-    #[schema(example = json!(["north-korea", "human-rights"]))]
+    #[schema(example = json!(["north-korea", "human-rights"]), value_type = Option<Vec<crate::openapi::Slug>>, max_items = 20)]
     pub tags: Option<Vec<String>>,
     /// An absolute http(s) URL.
+    #[schema(
+        max_length = 2048,
+        pattern = r"^(https?://([A-Za-z0-9]+\.)*[A-Za-z][A-Za-z0-9]*(:[0-9]{1,4})?([/?#][!-~]*)?)?$"
+    )]
     pub feature_image: Option<String>,
     /// Default true.
     pub comments_enabled: Option<bool>,
     /// Up to 300 characters.
+    #[schema(max_length = 300, pattern = r"^[^\u0000]*$")]
     pub meta_title: Option<String>,
     /// Up to 500 characters.
+    #[schema(max_length = 500, pattern = r"^[^\u0000]*$")]
     pub meta_description: Option<String>,
     /// An absolute http(s) URL.
+    #[schema(
+        max_length = 2048,
+        pattern = r"^(https?://([A-Za-z0-9]+\.)*[A-Za-z][A-Za-z0-9]*(:[0-9]{1,4})?([/?#][!-~]*)?)?$"
+    )]
     pub canonical_url: Option<String>,
     /// Editors only: the byline, a user with the author role or higher.
     /// Authors may give only their own id. Defaults to the caller.
+    #[serde(default, deserialize_with = "crate::validate::opt_integer")]
     pub author_id: Option<i64>,
 }
 
@@ -245,16 +290,28 @@ pub struct CreateArticle {
 /// `If-Match` (else 412).
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "subtitle": "Updated after the press conference",
+    "tags": ["north-korea", "human-rights", "diplomacy"],
+    "version": 3
+}))]
 pub struct UpdateArticle {
+    #[schema(
+        min_length = 1,
+        max_length = 300,
+        pattern = r"^[^\u0000]*[^\u0000\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$"
+    )]
     pub title: Option<String>,
+    #[schema(pattern = r"^[^\u0000]*$")]
     pub body: Option<String>,
     pub body_format: Option<BodyFormat>,
+    #[schema(max_length = 120, pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$")]
     pub slug: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 300, pattern = r"^[^\u0000]*$")]
     pub subtitle: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 500, pattern = r"^[^\u0000]*$")]
     pub excerpt: Option<Option<String>>,
     /// `draft` unpublishes (the `published_at` is kept for a later
     /// re-publication), `published` publishes or schedules, `archived`
@@ -262,27 +319,30 @@ pub struct UpdateArticle {
     pub status: Option<ArticleStatus>,
     /// RFC 3339. `null` clears it (a published article then gets "now").
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>, example = "2024-05-16T01:00:00Z")]
+    #[schema(value_type = Option<String>, example = "2024-05-16T01:00:00Z", format = DateTime)]
     pub published_at: Option<Option<String>>,
     /// Replaces the tags (slugs, in display order).
+    #[schema(value_type = Option<Vec<crate::openapi::Slug>>, max_items = 20)]
     pub tags: Option<Vec<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 2048, pattern = r"^(https?://([A-Za-z0-9]+\.)*[A-Za-z][A-Za-z0-9]*(:[0-9]{1,4})?([/?#][!-~]*)?)?$")]
     pub feature_image: Option<Option<String>>,
     pub comments_enabled: Option<bool>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 300, pattern = r"^[^\u0000]*$")]
     pub meta_title: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 500, pattern = r"^[^\u0000]*$")]
     pub meta_description: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 2048, pattern = r"^(https?://([A-Za-z0-9]+\.)*[A-Za-z][A-Za-z0-9]*(:[0-9]{1,4})?([/?#][!-~]*)?)?$")]
     pub canonical_url: Option<Option<String>>,
     /// Editors only: moves the byline to another author.
+    #[serde(default, deserialize_with = "crate::validate::opt_integer")]
     pub author_id: Option<i64>,
     /// The version this change is based on (optional).
     #[schema(example = 3)]
+    #[serde(default, deserialize_with = "crate::validate::opt_integer")]
     pub version: Option<i64>,
 }
 
@@ -312,26 +372,34 @@ pub enum Include {
 #[into_params(parameter_in = Query)]
 pub struct ArticleListQuery {
     /// 1-based page number.
-    #[param(minimum = 1, example = 1)]
+    #[param(minimum = 1, maximum = 1000000, example = 1)]
     pub page: Option<i64>,
     /// Items per page, 1 to 100 (default 20).
     #[param(minimum = 1, maximum = 100, example = 20)]
     pub per_page: Option<i64>,
     /// Keyset cursor from `meta.next_cursor`; `page` is ignored with it.
+    #[param(pattern = r"^[A-Za-z0-9_-]*$")]
     pub after: Option<String>,
     /// `published_at`, `updated_at`, `title`, `view_count` or
     /// `comment_count`, `-` prefix for descending. Default `-published_at`,
     /// or relevance when `q` is given. Articles without `published_at`
     /// (never-published drafts) sort as the oldest.
-    #[param(example = "-published_at")]
+    #[param(
+        pattern = r"^[-+]?(published_at|updated_at|title|view_count|comment_count)$",
+        example = "-published_at"
+    )]
     pub sort: Option<String>,
     /// A tag slug; repeat for several (`tag=a&tag=b`): all must match.
     /// Repeats are ignored; more than 10 different tags are a 400.
     #[serde(default)]
-    #[param(example = "north-korea", max_items = 10)]
+    #[param(value_type = Option<Vec<crate::openapi::Slug>>, max_items = 10, example = json!(["north-korea"]))]
     pub tag: Vec<String>,
     /// An author's slug.
-    #[param(example = "daniel-kim")]
+    #[param(
+        max_length = 120,
+        pattern = r"^[a-z0-9]+(-[a-z0-9]+)*$",
+        example = "daniel-kim"
+    )]
     pub author: Option<String>,
     /// Editors: any status (default: all). Authors: `draft`, `scheduled` or
     /// `archived` list their own such articles. Others: only `published`.
@@ -341,10 +409,10 @@ pub struct ArticleListQuery {
     #[param(example = "human rights")]
     pub q: Option<String>,
     /// RFC 3339; only articles published strictly after this instant.
-    #[param(example = "2024-01-01T00:00:00Z")]
+    #[param(format = DateTime, example = "2024-01-01T00:00:00Z")]
     pub published_after: Option<String>,
     /// RFC 3339; only articles published strictly before this instant.
-    #[param(example = "2025-01-01T00:00:00Z")]
+    #[param(format = DateTime, example = "2025-01-01T00:00:00Z")]
     pub published_before: Option<String>,
     /// `body` adds `body` and `body_html` to every item.
     pub include: Option<Include>,
@@ -355,13 +423,14 @@ pub struct ArticleListQuery {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct RevisionListQuery {
-    #[param(minimum = 1, example = 1)]
+    #[param(minimum = 1, maximum = 1000000, example = 1)]
     pub page: Option<i64>,
     #[param(minimum = 1, maximum = 100, example = 20)]
     pub per_page: Option<i64>,
+    #[param(pattern = r"^[A-Za-z0-9_-]*$")]
     pub after: Option<String>,
     /// `version` or `-version` (default, newest first).
-    #[param(example = "-version")]
+    #[param(pattern = r"^[-+]?(version)$", example = "-version")]
     pub sort: Option<String>,
 }
 

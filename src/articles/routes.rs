@@ -111,6 +111,7 @@ fn items(
 /// comes first. Both `page` and the keyset `after` cursor work with every
 /// sort; ties in the sort key are broken by id.
 #[utoipa::path(
+    operation_id = "listArticles",
     tag = "articles",
     security((), ("bearer" = [])),
     params(ArticleListQuery),
@@ -131,6 +132,8 @@ async fn list_articles(
     query: StrictQuery<ArticleListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let mut q = query.0;
+    // An empty `tag=` counts as absent, like every empty parameter.
+    q.tag.retain(|t| !t.is_empty());
     let text = query_text(q.q.as_deref());
     let sort = match (&q.sort, &text) {
         (None, Some(_)) => Sort {
@@ -277,6 +280,7 @@ fn author_id_by_slug(
 /// the last 7 and 30 UTC days including today, `all` the lifetime
 /// counters. Articles with nothing counted in the period are left out.
 #[utoipa::path(
+    operation_id = "listPopularArticles",
     tag = "articles",
     params(PopularQuery),
     responses(
@@ -344,6 +348,7 @@ fn load_article(conn: &mut crate::db::DbConnection, id: i64) -> Result<Article, 
 /// send back in `If-Match` when updating; anonymous callers get a strong
 /// ETag of the body and `Cache-Control: public`.
 #[utoipa::path(
+    operation_id = "getArticle",
     tag = "articles",
     security((), ("bearer" = [])),
     params(("id" = i64, Path, description = "Article id")),
@@ -390,6 +395,7 @@ enum BySlug {
 /// answers `301 Moved Permanently` with `Location:
 /// /api/v1/articles/slug/{current}`.
 #[utoipa::path(
+    operation_id = "getArticleBySlug",
     tag = "articles",
     security((), ("bearer" = [])),
     params(("slug" = String, Path, description = "Article slug, current or former")),
@@ -454,6 +460,7 @@ async fn get_article_by_slug(
 /// the article (no job needed: it turns visible at that moment). Unknown
 /// tag slugs are created. Stores revision 1.
 #[utoipa::path(
+    operation_id = "createArticle",
     tag = "articles",
     request_body = CreateArticle,
     security(("bearer" = [])),
@@ -517,6 +524,7 @@ fn if_match(req: &HttpRequest) -> Result<Option<String>, ApiError> {
 /// `author_id` to someone else. Answers with the whole article and its new
 /// ETag.
 #[utoipa::path(
+    operation_id = "updateArticle",
     tag = "articles",
     params(("id" = i64, Path, description = "Article id"),
            ("If-Match" = Option<String>, Header, description = "\"a{id}-v{version}\" from a previous GET")),
@@ -565,6 +573,7 @@ async fn update_article(
 /// revisions, slug redirects, comments and view counters are deleted with
 /// it. `If-Match` is honoured (412 when stale).
 #[utoipa::path(
+    operation_id = "deleteArticle",
     tag = "articles",
     params(("id" = i64, Path, description = "Article id"),
            ("If-Match" = Option<String>, Header, description = "\"a{id}-v{version}\" from a previous GET")),
@@ -619,6 +628,7 @@ fn editor_refs(
 /// The article's author (with the author role) and editors. One revision
 /// per version, newest first by default (`sort=version` for oldest first).
 #[utoipa::path(
+    operation_id = "listArticleRevisions",
     tag = "articles",
     params(("id" = i64, Path, description = "Article id"), RevisionListQuery),
     security(("bearer" = [])),
@@ -685,6 +695,7 @@ async fn list_revisions(
 /// The article's author (with the author role) and editors: the full
 /// content of the article at that version.
 #[utoipa::path(
+    operation_id = "getArticleRevision",
     tag = "articles",
     params(("id" = i64, Path, description = "Article id"), ("version" = i64, Path, description = "Version")),
     security(("bearer" = [])),
@@ -735,6 +746,7 @@ async fn get_revision(
 /// are: those are publishing decisions, not content. Restoring content that
 /// is already current changes nothing. `If-Match` is honoured.
 #[utoipa::path(
+    operation_id = "restoreArticleRevision",
     tag = "articles",
     params(("id" = i64, Path, description = "Article id"), ("version" = i64, Path, description = "Version to restore"),
            ("If-Match" = Option<String>, Header, description = "\"a{id}-v{version}\" from a previous GET")),
@@ -777,6 +789,7 @@ async fn restore_revision(
 /// counters and views and comments per UTC day for the last `days` days
 /// (today included, oldest first, days without activity as zeros).
 #[utoipa::path(
+    operation_id = "getArticleStats",
     tag = "articles",
     params(("id" = i64, Path, description = "Article id"), StatsQuery),
     security(("bearer" = [])),

@@ -55,6 +55,7 @@ fn tokens_ok(body: TokenResponse) -> HttpResponse {
 /// Creates a `reader` account when registration is open
 /// (`NEWSDESK_REGISTRATION=open`, the default).
 #[utoipa::path(
+    operation_id = "register",
     tag = "auth",
     request_body = Register,
     responses(
@@ -108,6 +109,7 @@ async fn register(
 ///
 /// A wrong email and a wrong password give the same 401, in the same time.
 #[utoipa::path(
+    operation_id = "login",
     tag = "auth",
     request_body = Login,
     responses(
@@ -133,7 +135,11 @@ async fn login(
     // not tell which emails exist), before any work.
     state.limits.login.check(&state.client(&req))?;
     state.limits.login_backoff.check(&email)?;
-    let found = {
+    // No account has a NUL in its email (and PostgreSQL text cannot hold
+    // one): such an email is simply unknown.
+    let found = if email.contains('\0') {
+        None
+    } else {
         let email = email.clone();
         state
             .db
@@ -164,6 +170,7 @@ async fn login(
 /// Exchanges a refresh token for a new pair. The old refresh token stops
 /// working; presenting it again revokes every token of that sign-in.
 #[utoipa::path(
+    operation_id = "refreshTokens",
     tag = "auth",
     request_body = RefreshRequest,
     responses(
@@ -202,6 +209,7 @@ async fn refresh(
 /// Revokes the refresh token (and every token rotated from the same
 /// sign-in). Access tokens expire on their own.
 #[utoipa::path(
+    operation_id = "logout",
     tag = "auth",
     request_body = RefreshRequest,
     responses(
@@ -231,6 +239,7 @@ async fn logout(
 
 /// The signed-in user
 #[utoipa::path(
+    operation_id = "getCurrentUser",
     tag = "auth",
     security(("bearer" = [])),
     responses(

@@ -34,6 +34,7 @@ fn author(row: AuthorProfileRow, article_count: i64) -> Author {
 /// scheduled for later), whatever their role. Sort by `name` (default) or
 /// `article_count`.
 #[utoipa::path(
+    operation_id = "listAuthors",
     tag = "authors",
     params(AuthorListQuery),
     responses(
@@ -79,6 +80,7 @@ async fn list_authors(
 ///
 /// Public. A user without a visible article is a 404.
 #[utoipa::path(
+    operation_id = "getAuthor",
     tag = "authors",
     params(("slug" = String, Path, description = "Author slug")),
     responses(

@@ -81,12 +81,18 @@ impl From<AuthorRow> for CommentAuthor {
 /// (null for a top-level comment); it may name a comment that is not shown
 /// (not approved), which clients can render as a top-level comment.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "id": 301, "article_id": 42, "parent_id": null, "body": "Thanks for the clear explanation of the talks.",
+    "status": "approved", "author": {"id": 12, "name": "Maria Lopez", "slug": "maria-lopez"},
+    "created_at": "2024-05-16T08:12:00Z", "updated_at": "2024-05-16T08:12:00Z"
+}))]
 pub struct Comment {
     #[schema(example = 301)]
     pub id: i64,
     #[schema(example = 42)]
     pub article_id: i64,
     #[schema(example = json!(null))]
+    #[serde(default, deserialize_with = "crate::validate::opt_integer")]
     pub parent_id: Option<i64>,
     #[schema(example = "Thanks for the clear explanation of the talks.")]
     pub body: String,
@@ -114,14 +120,21 @@ impl Comment {
 /// Body of `POST /articles/{id}/comments`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"body": "Thanks for the clear explanation of the talks.", "parent_id": null}))]
 pub struct CreateComment {
     /// Plain text, 1 to 5,000 characters after trimming surrounding
     /// whitespace (which is not stored); line breaks and tabs are kept,
     /// other control characters are refused.
-    #[schema(example = "Thanks for the clear explanation of the talks.")]
+    #[schema(
+        example = "Thanks for the clear explanation of the talks.",
+        min_length = 1,
+        max_length = 5000,
+        pattern = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
+    )]
     pub body: String,
     /// The comment this one replies to: a comment on the same article.
     #[schema(example = json!(null))]
+    #[serde(default, deserialize_with = "crate::validate::opt_integer")]
     pub parent_id: Option<i64>,
 }
 
@@ -129,8 +142,14 @@ pub struct CreateComment {
 /// admins may send `status`.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"status": "approved"}))]
 pub struct UpdateComment {
     /// New text, with the rules of `CreateComment.body`.
+    #[schema(
+        min_length = 1,
+        max_length = 5000,
+        pattern = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*[^\u0000-\u0020\u007f-\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$"
+    )]
     pub body: Option<String>,
     pub status: Option<CommentStatus>,
 }
@@ -141,15 +160,16 @@ pub struct UpdateComment {
 #[into_params(parameter_in = Query)]
 pub struct ArticleCommentsQuery {
     /// 1-based page number.
-    #[param(minimum = 1, example = 1)]
+    #[param(minimum = 1, maximum = 1000000, example = 1)]
     pub page: Option<i64>,
     /// Items per page, 1 to 100 (default 20).
     #[param(minimum = 1, maximum = 100, example = 20)]
     pub per_page: Option<i64>,
     /// Keyset cursor from `meta.next_cursor`; `page` is ignored with it.
+    #[param(pattern = r"^[A-Za-z0-9_-]*$")]
     pub after: Option<String>,
     /// `created_at` (oldest first, the default) or `-created_at` (newest first).
-    #[param(example = "created_at")]
+    #[param(pattern = r"^[-+]?(created_at)$", example = "created_at")]
     pub sort: Option<String>,
 }
 
@@ -159,16 +179,17 @@ pub struct ArticleCommentsQuery {
 #[into_params(parameter_in = Query)]
 pub struct CommentListQuery {
     /// 1-based page number.
-    #[param(minimum = 1, example = 1)]
+    #[param(minimum = 1, maximum = 1000000, example = 1)]
     pub page: Option<i64>,
     /// Items per page, 1 to 100 (default 20).
     #[param(minimum = 1, maximum = 100, example = 20)]
     pub per_page: Option<i64>,
     /// Keyset cursor from `meta.next_cursor`; `page` is ignored with it.
+    #[param(pattern = r"^[A-Za-z0-9_-]*$")]
     pub after: Option<String>,
     /// `-created_at` (newest first, the default) or `created_at` (oldest
     /// first, to work through a queue in order).
-    #[param(example = "-created_at")]
+    #[param(pattern = r"^[-+]?(created_at)$", example = "-created_at")]
     pub sort: Option<String>,
     /// Only comments in this state (e.g. `pending` for the moderation queue).
     pub status: Option<CommentStatus>,

@@ -59,6 +59,7 @@ pub struct ArticleFacts {
     pub status: String,
     pub published_at: Option<NaiveDateTime>,
     pub comments_enabled: bool,
+    pub author_id: i64,
 }
 
 impl ArticleFacts {
@@ -75,6 +76,7 @@ pub fn article_facts(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Art
             articles::status,
             articles::published_at,
             articles::comments_enabled,
+            articles::author_id,
         ))
         .first(conn)
         .optional()
@@ -93,6 +95,7 @@ pub fn lock_article(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Arti
             articles::status,
             articles::published_at,
             articles::comments_enabled,
+            articles::author_id,
         ))
         .get_result(conn)
         .optional()

@@ -120,6 +120,7 @@ async fn respond_page(
 /// `GET /comments?article_id=`), and `meta.total` equals the article's
 /// `comment_count`. Comments stay listed when comments are closed.
 #[utoipa::path(
+    operation_id = "listArticleComments",
     tag = "comments",
     params(("id" = i64, Path, description = "Article id"), ArticleCommentsQuery),
     security((), ("bearer" = [])),
@@ -160,6 +161,7 @@ async fn list_article_comments(
 /// editors), else 422. Closed comments (`comments_enabled: false`) are a
 /// 403 for everyone, editors included.
 #[utoipa::path(
+    operation_id = "createComment",
     tag = "comments",
     params(("id" = i64, Path, description = "Article id")),
     request_body = CreateComment,
@@ -207,8 +209,17 @@ async fn create_comment(
             }
             let now = crate::time::now();
             let article = queries::lock_article(conn, article_id)?
-                .filter(|a| a.is_visible(now))
                 .ok_or_else(|| ApiError::not_found("no such article"))?;
+            if !article.is_visible(now) {
+                // Only its author and editors know an unpublished article
+                // exists; for them it is not open to comments yet.
+                if editor || article.author_id == user.id {
+                    return Err(ApiError::forbidden(
+                        "the article is not published; comments open when it is",
+                    ));
+                }
+                return Err(ApiError::not_found("no such article"));
+            }
             if !article.comments_enabled {
                 return Err(ApiError::forbidden("comments are closed on this article"));
             }
@@ -256,6 +267,7 @@ async fn create_comment(
 /// Newest first by default; `sort=created_at` works through a queue in
 /// order.
 #[utoipa::path(
+    operation_id = "listComments",
     tag = "comments",
     params(CommentListQuery),
     security(("bearer" = [])),
@@ -291,6 +303,7 @@ async fn list_comments(
 /// approved comment of a visible article; authors also their own comments
 /// in any state; editors and admins every comment. Otherwise 404.
 #[utoipa::path(
+    operation_id = "getComment",
     tag = "comments",
     params(("id" = i64, Path, description = "Comment id")),
     security((), ("bearer" = [])),
@@ -368,6 +381,7 @@ fn load_for_change(
 /// and delete their comments after comments were closed or the article
 /// was unpublished.
 #[utoipa::path(
+    operation_id = "updateComment",
     tag = "comments",
     params(("id" = i64, Path, description = "Comment id")),
     request_body = UpdateComment,
@@ -442,6 +456,7 @@ async fn update_comment(
 /// by whomever, are deleted with it (a thread does not keep orphans), and
 /// every approved one among them is taken off `comment_count`.
 #[utoipa::path(
+    operation_id = "deleteComment",
     tag = "comments",
     params(("id" = i64, Path, description = "Comment id")),
     security(("bearer" = [])),

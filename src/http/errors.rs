@@ -17,7 +17,15 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use crate::error::{ApiError, PROBLEM_JSON};
 
 pub fn path_config() -> web::PathConfig {
-    web::PathConfig::default().error_handler(|err: PathError, _req| {
+    web::PathConfig::default().error_handler(|err: PathError, req| {
+        // `PATCH /articles/popular` reaches `PATCH /articles/{id}` and fails
+        // there; the more specific route says the method is not allowed.
+        if let Some(table) = req.app_data::<web::Data<RouteTable>>()
+            && let Some(allowed) = table.allowed(req.path())
+            && !allowed.iter().any(|m| m == req.method().as_str())
+        {
+            return ApiError::MethodNotAllowed(allowed).into();
+        }
         ApiError::bad_request(format!("invalid path parameter: {err}")).into()
     })
 }
@@ -35,7 +43,15 @@ pub fn payload_config(limit: usize) -> web::PayloadConfig {
 /// Every route pattern with its methods, to answer 405 with `Allow`.
 #[derive(Default)]
 pub struct RouteTable {
-    routes: Vec<(ResourceDef, Vec<Method>)>,
+    /// Pattern, its number of literal segments, its methods.
+    routes: Vec<(ResourceDef, usize, Vec<Method>)>,
+}
+
+fn literal_segments(pattern: &str) -> usize {
+    pattern
+        .split('/')
+        .filter(|s| !s.is_empty() && !s.starts_with('{'))
+        .count()
 }
 
 impl RouteTable {
@@ -55,7 +71,11 @@ impl RouteTable {
                     methods.push(method);
                 }
             }
-            routes.push((ResourceDef::new(path.as_str()), methods));
+            routes.push((
+                ResourceDef::new(path.as_str()),
+                literal_segments(path),
+                methods,
+            ));
         }
         Self { routes }
     }
@@ -63,17 +83,27 @@ impl RouteTable {
     /// Adds a GET route that is not in the API document (the document
     /// itself, the docs UI).
     pub fn with_get(mut self, pattern: &str) -> Self {
-        self.routes
-            .push((ResourceDef::new(pattern), vec![Method::GET]));
+        self.routes.push((
+            ResourceDef::new(pattern),
+            literal_segments(pattern),
+            vec![Method::GET],
+        ));
         self
     }
 
+    /// The methods of the most specific patterns matching `path` (those
+    /// with the most literal segments: `/articles/popular` rather than
+    /// `/articles/{id}`), `None` for an unknown path.
     fn allowed(&self, path: &str) -> Option<Vec<String>> {
+        let matching: Vec<_> = self
+            .routes
+            .iter()
+            .filter(|(def, _, _)| def.is_match(path))
+            .collect();
+        let best = matching.iter().map(|(_, n, _)| *n).max()?;
         let mut allowed: Vec<String> = Vec::new();
-        for (def, methods) in &self.routes {
-            if def.is_match(path) {
-                allowed.extend(methods.iter().map(|m| m.to_string()));
-            }
+        for (_, _, methods) in matching.iter().filter(|(_, n, _)| *n == best) {
+            allowed.extend(methods.iter().map(|m| m.to_string()));
         }
         if allowed.is_empty() {
             return None;

@@ -26,7 +26,11 @@ pub struct Health {
 /// Liveness
 ///
 /// 200 while the process runs.
-#[utoipa::path(tag = "operations", responses((status = 200, description = "Alive", body = Health)))]
+#[utoipa::path(
+    operation_id = "getHealth",
+    tag = "operations",
+    responses((status = 200, description = "Alive", body = Health))
+)]
 #[get("/healthz")]
 async fn healthz() -> HttpResponse {
     HttpResponse::Ok()
@@ -38,6 +42,7 @@ async fn healthz() -> HttpResponse {
 ///
 /// 200 when the database answers, else 503; either way within a second.
 #[utoipa::path(
+    operation_id = "getReadiness",
     tag = "operations",
     responses(
         (status = 200, description = "Ready", body = Health),
@@ -79,6 +84,7 @@ async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
 /// Served on its own listener (`NEWSDESK_METRICS_BIND`); here only with
 /// `Authorization: Bearer $NEWSDESK_METRICS_TOKEN` when that is set, else 404.
 #[utoipa::path(
+    operation_id = "getMetrics",
     tag = "operations",
     security(("bearer" = [])),
     responses(

@@ -25,6 +25,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
 const SORTS: &[&str] = &["name", "article_count"];
 pub const NAME_MAX: usize = 100;
 pub const DESCRIPTION_MAX: usize = 500;
+/// Slug of a tag whose name has no letter or digit to make one from.
+pub const FALLBACK_SLUG: &str = "tag";
 
 /// List tags
 ///
@@ -32,6 +34,7 @@ pub const DESCRIPTION_MAX: usize = 500;
 /// Sort by `name` (default) or `article_count` (`-article_count` for the
 /// most used first).
 #[utoipa::path(
+    operation_id = "listTags",
     tag = "tags",
     params(TagListQuery),
     responses(
@@ -78,6 +81,7 @@ async fn list_tags(
 ///
 /// Public.
 #[utoipa::path(
+    operation_id = "getTag",
     tag = "tags",
     params(("slug" = String, Path, description = "Tag slug")),
     responses(
@@ -130,6 +134,7 @@ fn validate_slug(v: &mut Validator, field: &str, slug: &str) -> String {
 /// Editors and admins. The slug is derived from the name unless given;
 /// either way a taken slug is a 409 (a tag is not duplicated as `-2`).
 #[utoipa::path(
+    operation_id = "createTag",
     tag = "tags",
     request_body = CreateTag,
     security(("bearer" = [])),
@@ -157,13 +162,9 @@ async fn create_tag(
     let name = v.text("name", &body.name, 1, NAME_MAX);
     let slug = match &body.slug {
         Some(s) => Some(validate_slug(&mut v, "slug", s)),
-        None => {
-            let derived = crate::slug::slugify(&name);
-            if derived.is_none() && !name.is_empty() {
-                v.add("name", "must contain a letter or digit to make a slug from");
-            }
-            derived
-        }
+        // A name with nothing to make a slug from (only punctuation, say)
+        // gets the fallback slug, as articles do; a second one is a 409.
+        None => Some(crate::slug::slugify(&name).unwrap_or_else(|| FALLBACK_SLUG.into())),
     };
     if let Some(d) = &body.description {
         check_no_nul(&mut v, "description", d);
@@ -196,6 +197,7 @@ async fn create_tag(
 /// Editors and admins. A new slug keeps the tag's article links; the old
 /// slug stops answering (404). A new name keeps the slug.
 #[utoipa::path(
+    operation_id = "updateTag",
     tag = "tags",
     params(("slug" = String, Path, description = "Tag slug")),
     request_body = UpdateTag,
@@ -265,6 +267,7 @@ async fn update_tag(
 ///
 /// Editors and admins. Articles lose the tag (their versions do not change).
 #[utoipa::path(
+    operation_id = "deleteTag",
     tag = "tags",
     params(("slug" = String, Path, description = "Tag slug")),
     security(("bearer" = [])),

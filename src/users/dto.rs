@@ -12,6 +12,11 @@ use crate::validate::double_option;
 /// A user account. `email` is shown only to the user and to admins;
 /// the password hash never leaves the server.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "id": 7, "email": "daniel.kim@example.com", "name": "Daniel Kim", "slug": "daniel-kim", "role": "author",
+    "bio": "Seoul correspondent.", "avatar_url": null,
+    "created_at": "2024-01-02T09:00:00Z", "updated_at": "2024-01-02T09:00:00Z"
+}))]
 pub struct User {
     #[schema(example = 7)]
     pub id: i64,
@@ -49,18 +54,30 @@ impl From<UserRow> for User {
 /// Body of `POST /users` (admin).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "email": "daniel.kim@example.com", "password": "a long passphrase", "name": "Daniel Kim",
+    "role": "author", "bio": "Seoul correspondent.", "avatar_url": null
+}))]
 pub struct CreateUser {
-    #[schema(example = "daniel.kim@example.com", max_length = 254)]
+    #[schema(example = "daniel.kim@example.com", format = Email, max_length = 254)]
     pub email: String,
-    /// 10 to 1024 characters.
+    /// At least 10 characters.
     #[schema(example = "a long passphrase", min_length = 10, max_length = 1024)]
     pub password: String,
-    #[schema(example = "Daniel Kim", min_length = 1, max_length = 100)]
+    #[schema(
+        example = "Daniel Kim",
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000]*[^\u0000\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$"
+    )]
     pub name: String,
     pub role: Role,
-    #[schema(max_length = 2000)]
+    #[schema(max_length = 2000, pattern = r"^[^\u0000]*$")]
     pub bio: Option<String>,
-    #[schema(max_length = 2048)]
+    #[schema(
+        max_length = 2048,
+        pattern = r"^(https?://([A-Za-z0-9]+\.)*[A-Za-z][A-Za-z0-9]*(:[0-9]{1,4})?([/?#][!-~]*)?)?$"
+    )]
     pub avatar_url: Option<String>,
 }
 
@@ -69,17 +86,22 @@ pub struct CreateUser {
 /// own. Changing one's own email or password needs `current_password`.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Daniel Kim", "bio": "Seoul correspondent since 2019."}))]
 pub struct UpdateUser {
-    #[schema(max_length = 254)]
+    #[schema(format = Email, max_length = 254)]
     pub email: Option<String>,
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000]*[^\u0000\t\n\u000b\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000][^\u0000]*$"
+    )]
     pub name: Option<String>,
     pub role: Option<Role>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>, max_length = 2000)]
+    #[schema(value_type = Option<String>, max_length = 2000, pattern = r"^[^\u0000]*$")]
     pub bio: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>, max_length = 2048)]
+    #[schema(value_type = Option<String>, max_length = 2048, pattern = r"^(https?://([A-Za-z0-9]+\.)*[A-Za-z][A-Za-z0-9]*(:[0-9]{1,4})?([/?#][!-~]*)?)?$")]
     pub avatar_url: Option<Option<String>>,
     #[schema(min_length = 10, max_length = 1024)]
     pub password: Option<String>,
@@ -93,15 +115,16 @@ pub struct UpdateUser {
 #[into_params(parameter_in = Query)]
 pub struct UserListQuery {
     /// 1-based page number.
-    #[param(minimum = 1, example = 1)]
+    #[param(minimum = 1, maximum = 1000000, example = 1)]
     pub page: Option<i64>,
     /// Items per page, 1 to 100 (default 20).
     #[param(minimum = 1, maximum = 100, example = 20)]
     pub per_page: Option<i64>,
     /// Keyset cursor from `meta.next_cursor`; `page` is ignored with it.
+    #[param(pattern = r"^[A-Za-z0-9_-]*$")]
     pub after: Option<String>,
     /// `created_at`, `name` or `email`, `-` prefix for descending (default `-created_at`).
-    #[param(example = "-created_at")]
+    #[param(pattern = r"^[-+]?(created_at|name|email)$", example = "-created_at")]
     pub sort: Option<String>,
     /// Only users with this role.
     pub role: Option<Role>,

@@ -53,6 +53,7 @@ pub fn validate_account(
 ///
 /// Admins only. Filter by `role` or a substring `q` of name or email.
 #[utoipa::path(
+    operation_id = "listUsers",
     tag = "users",
     params(UserListQuery),
     security(("bearer" = [])),
@@ -91,7 +92,7 @@ async fn list_users(
     }
     let filter = UserFilter {
         role: q.role.map(|r| r.as_str().to_string()),
-        q: q.q.map(|s| s.trim().to_string()).filter(|s| !s.is_empty()),
+        q: crate::articles::content::query_text(q.q.as_deref()),
     };
     let (rows, total) = {
         let page = page.clone();
@@ -111,6 +112,7 @@ async fn list_users(
 ///
 /// Admins only; any role may be given.
 #[utoipa::path(
+    operation_id = "createUser",
     tag = "users",
     request_body = CreateUser,
     security(("bearer" = [])),
@@ -174,6 +176,7 @@ fn may_access(caller: &AuthUser, id: i64) -> Result<(), ApiError> {
 ///
 /// Admins see anyone; other users only themselves.
 #[utoipa::path(
+    operation_id = "getUser",
     tag = "users",
     params(("id" = i64, Path, description = "User id")),
     security(("bearer" = [])),
@@ -208,6 +211,7 @@ async fn get_user(
 /// change also ends every access token issued before it, and a role change
 /// applies to the user's next request.
 #[utoipa::path(
+    operation_id = "updateUser",
     tag = "users",
     params(("id" = i64, Path, description = "User id")),
     request_body = UpdateUser,
@@ -363,6 +367,7 @@ async fn update_user(
 /// themselves. A user who still has articles cannot be deleted (409):
 /// reassign or delete the articles first. Their comments go with them.
 #[utoipa::path(
+    operation_id = "deleteUser",
     tag = "users",
     params(("id" = i64, Path, description = "User id")),
     security(("bearer" = [])),

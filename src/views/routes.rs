@@ -29,6 +29,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
 /// made through another instance sharing the database within 5 seconds; a
 /// scheduled article becomes countable exactly at its `published_at`.
 #[utoipa::path(
+    operation_id = "countArticleView",
     tag = "views",
     params(("id" = i64, Path, description = "Article id")),
     responses(

@@ -519,11 +519,14 @@ db_test!(login_failures_look_the_same, |backend| {
     let unknown_email = login(&app, "unknown@example.com", PASSWORD).await;
     let wrong_case_password = login(&app, "known@example.com", &PASSWORD.to_uppercase()).await;
     let empty = login(&app, "", "").await;
+    // PostgreSQL text cannot hold NUL: such an email is just unknown.
+    let nul_email = login(&app, "known\u{0}@example.com", PASSWORD).await;
     for res in [
         &wrong_password,
         &unknown_email,
         &wrong_case_password,
         &empty,
+        &nul_email,
     ] {
         assert_unauthorized(res);
         assert_eq!(res.body, wrong_password.body, "bodies must be identical");

@@ -279,12 +279,22 @@ db_test!(invisible_articles_are_404_and_closed_ones_403, |backend| {
 
     for article in [draft, archived, scheduled, 987_654] {
         app.get(&thread(article), None).await.assert_problem(404);
-        for token in [&reader, &editor] {
-            app.post(&thread(article), Some(token), &json!({"body": "hello"}))
-                .await
-                .assert_problem(404);
-        }
+        app.post(&thread(article), Some(&reader), &json!({"body": "hello"}))
+            .await
+            .assert_problem(404);
     }
+    // Those who can see an unpublished article learn why they cannot
+    // comment on it yet (a 404 would deny what a GET just showed them).
+    for article in [draft, archived, scheduled] {
+        let body = app
+            .post(&thread(article), Some(&editor), &json!({"body": "hello"}))
+            .await
+            .assert_problem(403);
+        assert!(body["detail"].as_str().unwrap().contains("not published"));
+    }
+    app.post(&thread(987_654), Some(&editor), &json!({"body": "hello"}))
+        .await
+        .assert_problem(404);
     for token in [&reader, &editor] {
         let body = app
             .post(&thread(closed), Some(token), &json!({"body": "hello"}))

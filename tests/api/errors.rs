@@ -72,6 +72,11 @@ db_test!(a_wrong_method_is_405_with_allow, |backend| {
         ("GET", "/api/v1/auth/login", "OPTIONS, POST"),
         ("DELETE", "/api/v1/auth/me", "GET, HEAD, OPTIONS"),
         ("POST", "/healthz", "GET, HEAD, OPTIONS"),
+        // A fixed path answers for itself, not as a value of `{id}`.
+        ("PATCH", "/api/v1/articles/popular", "GET, HEAD, OPTIONS"),
+        ("DELETE", "/api/v1/articles/popular", "GET, HEAD, OPTIONS"),
+        ("PUT", "/api/v1/articles/popular", "GET, HEAD, OPTIONS"),
+        ("DELETE", "/api/v1/articles", "GET, HEAD, OPTIONS, POST"),
         // Routes outside the API document too.
         ("POST", "/api/openapi.json", "GET, HEAD, OPTIONS"),
         ("DELETE", "/docs/", "GET, HEAD, OPTIONS"),

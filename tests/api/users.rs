@@ -529,6 +529,10 @@ db_test!(list_filters_by_role_and_text, |backend| {
     check("q=_", &[odd, admin]).await;
     check("q=0%25%20r", &[odd]).await;
     check("q=", &[ada, grace, alan, odd, admin]).await;
+    // NUL (which PostgreSQL text cannot hold) is dropped, as in every
+    // free-text query parameter.
+    check("q=ho%00pper", &[grace]).await;
+    check("q=%00", &[ada, grace, alan, odd, admin]).await;
 });
 
 // ------------------------------------------------------------------ create

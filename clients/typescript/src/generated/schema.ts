@@ -20,7 +20,10 @@ export interface paths {
          *     view is counted in memory and answered at once with 202; counts are
          *     written in batches every `NEWSDESK_VIEW_FLUSH_MS` (1 s by default) and on
          *     a clean shutdown, so `view_count` and the daily statistics may lag by one
-         *     interval. Every call counts (no per-visitor deduplication).
+         *     interval. A view counts once per visitor (client address and
+         *     `User-Agent`) per article per `NEWSDESK_VIEW_DEDUP_WINDOW` (30 minutes by
+         *     default), and not at all from well-known bots; the answer is 202 either
+         *     way, so a client cannot tell.
          *
          *     Unknown and invisible articles (drafts, archived, scheduled for later)
          *     are a 404. What the beacon knows about an article is cached for at most
@@ -28,7 +31,7 @@ export interface paths {
          *     made through another instance sharing the database within 5 seconds; a
          *     scheduled article becomes countable exactly at its `published_at`.
          */
-        post: operations["count_view"];
+        post: operations["countArticleView"];
         delete?: never;
         options?: never;
         head?: never;
@@ -90,7 +93,7 @@ export interface paths {
          * @description Exchanges a refresh token for a new pair. The old refresh token stops
          *     working; presenting it again revokes every token of that sign-in.
          */
-        post: operations["refresh"];
+        post: operations["refreshTokens"];
         delete?: never;
         options?: never;
         head?: never;
@@ -126,7 +129,7 @@ export interface paths {
             cookie?: never;
         };
         /** The signed-in user */
-        get: operations["me"];
+        get: operations["getCurrentUser"];
         put?: never;
         post?: never;
         delete?: never;
@@ -146,13 +149,13 @@ export interface paths {
          * List users
          * @description Admins only. Filter by `role` or a substring `q` of name or email.
          */
-        get: operations["list_users"];
+        get: operations["listUsers"];
         put?: never;
         /**
          * Create a user
          * @description Admins only; any role may be given.
          */
-        post: operations["create_user"];
+        post: operations["createUser"];
         delete?: never;
         options?: never;
         head?: never;
@@ -170,7 +173,7 @@ export interface paths {
          * Get a user
          * @description Admins see anyone; other users only themselves.
          */
-        get: operations["get_user"];
+        get: operations["getUser"];
         put?: never;
         post?: never;
         /**
@@ -179,17 +182,19 @@ export interface paths {
          *     themselves. A user who still has articles cannot be deleted (409):
          *     reassign or delete the articles first. Their comments go with them.
          */
-        delete: operations["delete_user"];
+        delete: operations["deleteUser"];
         options?: never;
         head?: never;
         /**
          * Update a user
          * @description Admins may change any field of anyone except their own role. Users may
-         *     change their own email, name, bio, avatar and password (the latter with
-         *     `current_password`). A role or password change signs the user out of
-         *     every session (refresh tokens are revoked).
+         *     change their own email, name, bio, avatar and password (email and
+         *     password only with `current_password`). A role or password change signs
+         *     the user out of every session (refresh tokens are revoked); a password
+         *     change also ends every access token issued before it, and a role change
+         *     applies to the user's next request.
          */
-        patch: operations["update_user"];
+        patch: operations["updateUser"];
         trace?: never;
     };
     "/api/v1/articles/popular": {
@@ -207,7 +212,7 @@ export interface paths {
          *     the last 7 and 30 UTC days including today, `all` the lifetime
          *     counters. Articles with nothing counted in the period are left out.
          */
-        get: operations["popular_articles"];
+        get: operations["listPopularArticles"];
         put?: never;
         post?: never;
         delete?: never;
@@ -229,7 +234,7 @@ export interface paths {
          *     answers `301 Moved Permanently` with `Location:
          *     /api/v1/articles/slug/{current}`.
          */
-        get: operations["get_article_by_slug"];
+        get: operations["getArticleBySlug"];
         put?: never;
         post?: never;
         delete?: never;
@@ -255,7 +260,7 @@ export interface paths {
          *     comes first. Both `page` and the keyset `after` cursor work with every
          *     sort; ties in the sort key are broken by id.
          */
-        get: operations["list_articles"];
+        get: operations["listArticles"];
         put?: never;
         /**
          * Create an article
@@ -267,7 +272,7 @@ export interface paths {
          *     the article (no job needed: it turns visible at that moment). Unknown
          *     tag slugs are created. Stores revision 1.
          */
-        post: operations["create_article"];
+        post: operations["createArticle"];
         delete?: never;
         options?: never;
         head?: never;
@@ -289,7 +294,7 @@ export interface paths {
          *     send back in `If-Match` when updating; anonymous callers get a strong
          *     ETag of the body and `Cache-Control: public`.
          */
-        get: operations["get_article"];
+        get: operations["getArticle"];
         put?: never;
         post?: never;
         /**
@@ -298,7 +303,7 @@ export interface paths {
          *     revisions, slug redirects, comments and view counters are deleted with
          *     it. `If-Match` is honoured (412 when stale).
          */
-        delete: operations["delete_article"];
+        delete: operations["deleteArticle"];
         options?: never;
         head?: never;
         /**
@@ -315,7 +320,7 @@ export interface paths {
          *     `author_id` to someone else. Answers with the whole article and its new
          *     ETag.
          */
-        patch: operations["update_article"];
+        patch: operations["updateArticle"];
         trace?: never;
     };
     "/api/v1/articles/{id}/revisions": {
@@ -330,7 +335,7 @@ export interface paths {
          * @description The article's author (with the author role) and editors. One revision
          *     per version, newest first by default (`sort=version` for oldest first).
          */
-        get: operations["list_revisions"];
+        get: operations["listArticleRevisions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -351,7 +356,7 @@ export interface paths {
          * @description The article's author (with the author role) and editors: the full
          *     content of the article at that version.
          */
-        get: operations["get_revision"];
+        get: operations["getArticleRevision"];
         put?: never;
         post?: never;
         delete?: never;
@@ -378,7 +383,7 @@ export interface paths {
          *     are: those are publishing decisions, not content. Restoring content that
          *     is already current changes nothing. `If-Match` is honoured.
          */
-        post: operations["restore_revision"];
+        post: operations["restoreArticleRevision"];
         delete?: never;
         options?: never;
         head?: never;
@@ -398,7 +403,7 @@ export interface paths {
          *     counters and views and comments per UTC day for the last `days` days
          *     (today included, oldest first, days without activity as zeros).
          */
-        get: operations["article_stats"];
+        get: operations["getArticleStats"];
         put?: never;
         post?: never;
         delete?: never;
@@ -420,14 +425,14 @@ export interface paths {
          *     Sort by `name` (default) or `article_count` (`-article_count` for the
          *     most used first).
          */
-        get: operations["list_tags"];
+        get: operations["listTags"];
         put?: never;
         /**
          * Create a tag
          * @description Editors and admins. The slug is derived from the name unless given;
          *     either way a taken slug is a 409 (a tag is not duplicated as `-2`).
          */
-        post: operations["create_tag"];
+        post: operations["createTag"];
         delete?: never;
         options?: never;
         head?: never;
@@ -445,14 +450,14 @@ export interface paths {
          * Get a tag
          * @description Public.
          */
-        get: operations["get_tag"];
+        get: operations["getTag"];
         put?: never;
         post?: never;
         /**
          * Delete a tag
          * @description Editors and admins. Articles lose the tag (their versions do not change).
          */
-        delete: operations["delete_tag"];
+        delete: operations["deleteTag"];
         options?: never;
         head?: never;
         /**
@@ -460,7 +465,7 @@ export interface paths {
          * @description Editors and admins. A new slug keeps the tag's article links; the old
          *     slug stops answering (404). A new name keeps the slug.
          */
-        patch: operations["update_tag"];
+        patch: operations["updateTag"];
         trace?: never;
     };
     "/api/v1/authors": {
@@ -476,7 +481,7 @@ export interface paths {
          *     scheduled for later), whatever their role. Sort by `name` (default) or
          *     `article_count`.
          */
-        get: operations["list_authors"];
+        get: operations["listAuthors"];
         put?: never;
         post?: never;
         delete?: never;
@@ -496,7 +501,7 @@ export interface paths {
          * Get an author
          * @description Public. A user without a visible article is a 404.
          */
-        get: operations["get_author"];
+        get: operations["getAuthor"];
         put?: never;
         post?: never;
         delete?: never;
@@ -521,7 +526,7 @@ export interface paths {
          *     `GET /comments?article_id=`), and `meta.total` equals the article's
          *     `comment_count`. Comments stay listed when comments are closed.
          */
-        get: operations["list_article_comments"];
+        get: operations["listArticleComments"];
         put?: never;
         /**
          * Comment on an article
@@ -533,7 +538,7 @@ export interface paths {
          *     editors), else 422. Closed comments (`comments_enabled: false`) are a
          *     403 for everyone, editors included.
          */
-        post: operations["create_comment"];
+        post: operations["createComment"];
         delete?: never;
         options?: never;
         head?: never;
@@ -554,7 +559,7 @@ export interface paths {
          *     Newest first by default; `sort=created_at` works through a queue in
          *     order.
          */
-        get: operations["list_comments"];
+        get: operations["listComments"];
         put?: never;
         post?: never;
         delete?: never;
@@ -576,7 +581,7 @@ export interface paths {
          *     approved comment of a visible article; authors also their own comments
          *     in any state; editors and admins every comment. Otherwise 404.
          */
-        get: operations["get_comment"];
+        get: operations["getComment"];
         put?: never;
         post?: never;
         /**
@@ -585,7 +590,7 @@ export interface paths {
          *     by whomever, are deleted with it (a thread does not keep orphans), and
          *     every approved one among them is taken off `comment_count`.
          */
-        delete: operations["delete_comment"];
+        delete: operations["deleteComment"];
         options?: never;
         head?: never;
         /**
@@ -600,7 +605,7 @@ export interface paths {
          *     and delete their comments after comments were closed or the article
          *     was unpublished.
          */
-        patch: operations["update_comment"];
+        patch: operations["updateComment"];
         trace?: never;
     };
     "/healthz": {
@@ -614,7 +619,7 @@ export interface paths {
          * Liveness
          * @description 200 while the process runs.
          */
-        get: operations["healthz"];
+        get: operations["getHealth"];
         put?: never;
         post?: never;
         delete?: never;
@@ -632,9 +637,9 @@ export interface paths {
         };
         /**
          * Readiness
-         * @description 200 when the database answers, else 503.
+         * @description 200 when the database answers, else 503; either way within a second.
          */
-        get: operations["readyz"];
+        get: operations["getReadiness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -654,8 +659,10 @@ export interface paths {
          * Prometheus metrics
          * @description Requests by route and status, latency histogram, view buffer size,
          *     flush durations and database pool use, in the Prometheus text format.
+         *     Served on its own listener (`NEWSDESK_METRICS_BIND`); here only with
+         *     `Authorization: Bearer $NEWSDESK_METRICS_TOKEN` when that is set, else 404.
          */
-        get: operations["metrics"];
+        get: operations["getMetrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -672,6 +679,42 @@ export interface components {
          * @description An article. `body_html` is rendered from `body` and sanitised;
          *     `excerpt` is the custom excerpt when one was set, else the first ~200
          *     characters of the body's text.
+         * @example {
+         *       "author": {
+         *         "avatar_url": null,
+         *         "id": 7,
+         *         "name": "Daniel Kim",
+         *         "slug": "daniel-kim"
+         *       },
+         *       "body": "South Korea and the United States held **talks** on Tuesday ...",
+         *       "body_format": "markdown",
+         *       "body_html": "<p>South Korea and the United States held <strong>talks</strong> on Tuesday ...</p>",
+         *       "canonical_url": null,
+         *       "comment_count": 12,
+         *       "comments_enabled": true,
+         *       "created_at": "2024-05-15T22:10:00Z",
+         *       "excerpt": "South Korea and the United States held talks on Tuesday ...",
+         *       "feature_image": null,
+         *       "id": 42,
+         *       "meta_description": null,
+         *       "meta_title": null,
+         *       "published_at": "2024-05-16T01:00:00Z",
+         *       "reading_time_minutes": 3,
+         *       "slug": "fighting-for-freedom",
+         *       "status": "published",
+         *       "subtitle": null,
+         *       "tags": [
+         *         {
+         *           "id": 1,
+         *           "name": "North Korea",
+         *           "slug": "north-korea"
+         *         }
+         *       ],
+         *       "title": "Fighting for Freedom: U.S. and South Korea Seek Solutions",
+         *       "updated_at": "2024-05-16T01:00:00Z",
+         *       "version": 3,
+         *       "view_count": 1532
+         *     }
          */
         Article: {
             /**
@@ -838,7 +881,17 @@ export interface components {
          * @enum {string}
          */
         ArticleStatus: "draft" | "published" | "archived";
-        /** @description A user with at least one visible article. No email, no role. */
+        /**
+         * @description A user with at least one visible article. No email, no role.
+         * @example {
+         *       "article_count": 24,
+         *       "avatar_url": null,
+         *       "bio": "Seoul correspondent.",
+         *       "id": 7,
+         *       "name": "Daniel Kim",
+         *       "slug": "daniel-kim"
+         *     }
+         */
         Author: {
             /**
              * Format: int64
@@ -884,6 +937,20 @@ export interface components {
          *     never render it as HTML. `parent_id` is the comment this one replies to
          *     (null for a top-level comment); it may name a comment that is not shown
          *     (not approved), which clients can render as a top-level comment.
+         * @example {
+         *       "article_id": 42,
+         *       "author": {
+         *         "id": 12,
+         *         "name": "Maria Lopez",
+         *         "slug": "maria-lopez"
+         *       },
+         *       "body": "Thanks for the clear explanation of the talks.",
+         *       "created_at": "2024-05-16T08:12:00Z",
+         *       "id": 301,
+         *       "parent_id": null,
+         *       "status": "approved",
+         *       "updated_at": "2024-05-16T08:12:00Z"
+         *     }
          */
         Comment: {
             /**
@@ -928,7 +995,20 @@ export interface components {
          * @enum {string}
          */
         CommentStatus: "pending" | "approved" | "rejected" | "spam";
-        /** @description Body of `POST /articles`. Only `title` and `body` are required. */
+        /**
+         * @description Body of `POST /articles`. Only `title` and `body` are required.
+         * @example {
+         *       "body": "South Korea and the United States held **talks** on Tuesday ...",
+         *       "published_at": "2024-05-16T01:00:00Z",
+         *       "status": "published",
+         *       "subtitle": "Officials met in Seoul to discuss defectors' rights",
+         *       "tags": [
+         *         "north-korea",
+         *         "human-rights"
+         *       ],
+         *       "title": "Fighting for Freedom: U.S. and South Korea Seek Solutions"
+         *     }
+         */
         CreateArticle: {
             /**
              * @description 1 to 300 characters.
@@ -954,6 +1034,7 @@ export interface components {
             excerpt?: string | null;
             status?: null | components["schemas"]["ArticleStatus"];
             /**
+             * Format: date-time
              * @description RFC 3339. With `status: published`: in the future schedules the
              *     article, absent means now.
              * @example 2024-05-16T01:00:00Z
@@ -967,7 +1048,7 @@ export interface components {
              *       "human-rights"
              *     ]
              */
-            tags?: string[] | null;
+            tags?: components["schemas"]["Slug"][] | null;
             /** @description An absolute http(s) URL. */
             feature_image?: string | null;
             /** @description Default true. */
@@ -985,7 +1066,13 @@ export interface components {
              */
             author_id?: number | null;
         };
-        /** @description Body of `POST /articles/{id}/comments`. */
+        /**
+         * @description Body of `POST /articles/{id}/comments`.
+         * @example {
+         *       "body": "Thanks for the clear explanation of the talks.",
+         *       "parent_id": null
+         *     }
+         */
         CreateComment: {
             /**
              * @description Plain text, 1 to 5,000 characters after trimming surrounding
@@ -1001,7 +1088,14 @@ export interface components {
              */
             parent_id?: number | null;
         };
-        /** @description Body of `POST /tags`. */
+        /**
+         * @description Body of `POST /tags`.
+         * @example {
+         *       "description": "News from and about the DPRK.",
+         *       "name": "North Korea",
+         *       "slug": "north-korea"
+         *     }
+         */
         CreateTag: {
             /**
              * @description 1 to 100 characters.
@@ -1016,9 +1110,22 @@ export interface components {
             /** @description Up to 500 characters. */
             description?: string | null;
         };
-        /** @description Body of `POST /users` (admin). */
+        /**
+         * @description Body of `POST /users` (admin).
+         * @example {
+         *       "avatar_url": null,
+         *       "bio": "Seoul correspondent.",
+         *       "email": "daniel.kim@example.com",
+         *       "name": "Daniel Kim",
+         *       "password": "a long passphrase",
+         *       "role": "author"
+         *     }
+         */
         CreateUser: {
-            /** @example daniel.kim@example.com */
+            /**
+             * Format: email
+             * @example daniel.kim@example.com
+             */
             email: string;
             /**
              * @description At least 10 characters.
@@ -1078,7 +1185,13 @@ export interface components {
          * @enum {string}
          */
         Include: "body";
-        /** @description Body of `POST /auth/login`. */
+        /**
+         * @description Body of `POST /auth/login`.
+         * @example {
+         *       "email": "reader@example.com",
+         *       "password": "a long passphrase"
+         *     }
+         */
         Login: {
             /** @example reader@example.com */
             email: string;
@@ -1315,7 +1428,21 @@ export interface components {
         PopularArticles: {
             data: components["schemas"]["ArticleListItem"][];
         };
-        /** @description RFC 9457 problem details, the body of every error response. */
+        /**
+         * @description RFC 9457 problem details, the body of every error response.
+         * @example {
+         *       "detail": "title must not be empty",
+         *       "errors": [
+         *         {
+         *           "field": "title",
+         *           "message": "must not be empty"
+         *         }
+         *       ],
+         *       "status": 422,
+         *       "title": "Validation failed",
+         *       "type": "https://newsdesk.dev/problems/validation"
+         *     }
+         */
         Problem: {
             /** @example https://newsdesk.dev/problems/validation */
             type: string;
@@ -1331,13 +1458,28 @@ export interface components {
             /** @description Present on validation problems: one entry per invalid field. */
             errors?: components["schemas"]["FieldError"][] | null;
         };
-        /** @description Body of `POST /auth/refresh` and `POST /auth/logout`. */
+        /**
+         * @description Body of `POST /auth/refresh` and `POST /auth/logout`.
+         * @example {
+         *       "refresh_token": "3q2-7wAAAAE.Zm9vYmFy"
+         *     }
+         */
         RefreshRequest: {
             refresh_token: string;
         };
-        /** @description Body of `POST /auth/register`. */
+        /**
+         * @description Body of `POST /auth/register`.
+         * @example {
+         *       "email": "reader@example.com",
+         *       "name": "Jane Reader",
+         *       "password": "a long passphrase"
+         *     }
+         */
         Register: {
-            /** @example reader@example.com */
+            /**
+             * Format: email
+             * @example reader@example.com
+             */
             email: string;
             /**
              * @description At least 10 characters.
@@ -1385,6 +1527,11 @@ export interface components {
          * @enum {string}
          */
         Role: "reader" | "author" | "editor" | "admin";
+        /**
+         * @description Lowercase ASCII letters and digits in words joined by `-`
+         * @example north-korea
+         */
+        Slug: string;
         /** @description The content fields of an article as they were at one version. */
         Snapshot: {
             title: string;
@@ -1414,6 +1561,14 @@ export interface components {
         /**
          * @description A tag. `article_count` counts the published articles visible now
          *     (scheduled ones count from their publication time on).
+         * @example {
+         *       "article_count": 12,
+         *       "created_at": "2024-01-02T09:00:00Z",
+         *       "description": "News from and about the DPRK.",
+         *       "id": 1,
+         *       "name": "North Korea",
+         *       "slug": "north-korea"
+         *     }
          */
         Tag: {
             /**
@@ -1447,7 +1602,26 @@ export interface components {
             /** @example North Korea */
             name: string;
         };
-        /** @description A token pair and the signed-in user. */
+        /**
+         * @description A token pair and the signed-in user.
+         * @example {
+         *       "access_token": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiI3In0.c2lnbmF0dXJl",
+         *       "expires_in": 900,
+         *       "refresh_token": "3q2-7wAAAAE.Zm9vYmFy",
+         *       "token_type": "Bearer",
+         *       "user": {
+         *         "avatar_url": null,
+         *         "bio": null,
+         *         "created_at": "2024-01-02T09:00:00Z",
+         *         "email": "reader@example.com",
+         *         "id": 7,
+         *         "name": "Jane Reader",
+         *         "role": "reader",
+         *         "slug": "jane-reader",
+         *         "updated_at": "2024-01-02T09:00:00Z"
+         *       }
+         *     }
+         */
         TokenResponse: {
             /** @description Send as `Authorization: Bearer <access_token>`. */
             access_token: string;
@@ -1469,6 +1643,15 @@ export interface components {
          *     changes only when `slug` is given (a new title keeps the URL).
          *     `version`, when given, must be the current version (else 409), like
          *     `If-Match` (else 412).
+         * @example {
+         *       "subtitle": "Updated after the press conference",
+         *       "tags": [
+         *         "north-korea",
+         *         "human-rights",
+         *         "diplomacy"
+         *       ],
+         *       "version": 3
+         *     }
          */
         UpdateArticle: {
             title?: string | null;
@@ -1479,12 +1662,13 @@ export interface components {
             excerpt?: string | null;
             status?: null | components["schemas"]["ArticleStatus"];
             /**
+             * Format: date-time
              * @description RFC 3339. `null` clears it (a published article then gets "now").
              * @example 2024-05-16T01:00:00Z
              */
             published_at?: string | null;
             /** @description Replaces the tags (slugs, in display order). */
-            tags?: string[] | null;
+            tags?: components["schemas"]["Slug"][] | null;
             feature_image?: string | null;
             comments_enabled?: boolean | null;
             meta_title?: string | null;
@@ -1505,6 +1689,9 @@ export interface components {
         /**
          * @description Body of `PATCH /comments/{id}`: both fields optional. Only editors and
          *     admins may send `status`.
+         * @example {
+         *       "status": "approved"
+         *     }
          */
         UpdateComment: {
             /** @description New text, with the rules of `CreateComment.body`. */
@@ -1515,6 +1702,9 @@ export interface components {
          * @description Body of `PATCH /tags/{slug}`: every field optional; `null` clears the
          *     description. A new slug keeps every article link (the old slug stops
          *     answering). A new name keeps the slug.
+         * @example {
+         *       "description": "News from and about North Korea."
+         *     }
          */
         UpdateTag: {
             name?: string | null;
@@ -1524,21 +1714,37 @@ export interface components {
         /**
          * @description Body of `PATCH /users/{id}`: every field optional; `null` clears
          *     `bio` and `avatar_url`. Only admins may change `role`, and never their
-         *     own. Changing one's own password needs `current_password`.
+         *     own. Changing one's own email or password needs `current_password`.
+         * @example {
+         *       "bio": "Seoul correspondent since 2019.",
+         *       "name": "Daniel Kim"
+         *     }
          */
         UpdateUser: {
+            /** Format: email */
             email?: string | null;
             name?: string | null;
             role?: null | components["schemas"]["Role"];
             bio?: string | null;
             avatar_url?: string | null;
             password?: string | null;
-            /** @description Required when users change their own password. */
+            /** @description Required when users change their own email or password. */
             current_password?: string | null;
         };
         /**
          * @description A user account. `email` is shown only to the user and to admins;
          *     the password hash never leaves the server.
+         * @example {
+         *       "avatar_url": null,
+         *       "bio": "Seoul correspondent.",
+         *       "created_at": "2024-01-02T09:00:00Z",
+         *       "email": "daniel.kim@example.com",
+         *       "id": 7,
+         *       "name": "Daniel Kim",
+         *       "role": "author",
+         *       "slug": "daniel-kim",
+         *       "updated_at": "2024-01-02T09:00:00Z"
+         *     }
          */
         User: {
             /**
@@ -1563,7 +1769,82 @@ export interface components {
             updated_at: string;
         };
     };
-    responses: never;
+    responses: {
+        /** @description Bad request: malformed JSON, an unknown or malformed query parameter, or a path parameter of the wrong type */
+        BadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description No such resource (or not visible to the caller) */
+        NotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The body exceeds the size limit */
+        PayloadTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Rate limited; retry after `Retry-After` seconds */
+        TooManyRequests: {
+            headers: {
+                /** @description Seconds to wait before retrying */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Missing, invalid or expired token */
+        Unauthorized: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The database does not answer; retry later */
+        Unavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The body is not sent as application/json */
+        UnsupportedMediaType: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description Invalid fields; `errors` names each one */
+        ValidationFailed: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+    };
     parameters: never;
     requestBodies: never;
     headers: never;
@@ -1571,7 +1852,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    count_view: {
+    countArticleView: {
         parameters: {
             query?: never;
             header?: never;
@@ -1608,6 +1889,18 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many beacons from this client (`NEWSDESK_RATE_VIEWS`) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
         };
     };
     register: {
@@ -1688,6 +1981,28 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many sign-ups from this client (`NEWSDESK_RATE_REGISTER`) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The password hashing queue is full, or the database is unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     login: {
@@ -1730,6 +2045,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description Missing fields */
             422: {
                 headers: {
@@ -1739,9 +2056,31 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many sign-ins from this client (`NEWSDESK_RATE_LOGIN`), or too many failures for this email (growing back-off) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The password hashing queue is full, or the database is unavailable */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
-    refresh: {
+    refreshTokens: {
         parameters: {
             query?: never;
             header?: never;
@@ -1781,6 +2120,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description Missing fields */
             422: {
                 headers: {
@@ -1790,6 +2131,18 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many refreshes from this client (`NEWSDESK_RATE_REFRESH`) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
         };
     };
     logout: {
@@ -1830,6 +2183,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             /** @description Missing fields */
             422: {
                 headers: {
@@ -1839,9 +2194,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
-    me: {
+    getCurrentUser: {
         parameters: {
             query?: never;
             header?: never;
@@ -1868,9 +2224,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
-    list_users: {
+    listUsers: {
         parameters: {
             query?: {
                 /**
@@ -1941,9 +2298,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
-    create_user: {
+    createUser: {
         parameters: {
             query?: never;
             header?: never;
@@ -2030,9 +2388,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
-    get_user: {
+    getUser: {
         parameters: {
             query?: never;
             header?: never;
@@ -2053,6 +2412,7 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
+            400: components["responses"]["BadRequest"];
             /** @description Missing or invalid token */
             401: {
                 headers: {
@@ -2080,9 +2440,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
-    delete_user: {
+    deleteUser: {
         parameters: {
             query?: never;
             header?: never;
@@ -2101,6 +2462,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["BadRequest"];
             /** @description Missing or invalid token */
             401: {
                 headers: {
@@ -2137,9 +2499,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
-    update_user: {
+    updateUser: {
         parameters: {
             query?: never;
             header?: never;
@@ -2209,7 +2572,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid fields */
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description Invalid fields (also a missing or wrong `current_password`) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2218,9 +2583,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many password changes or checks for this account (`NEWSDESK_RATE_PASSWORD`) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
         };
     };
-    popular_articles: {
+    listPopularArticles: {
         parameters: {
             query?: {
                 /** @description `views` (default) or `comments`. */
@@ -2273,9 +2650,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
-    get_article_by_slug: {
+    getArticleBySlug: {
         parameters: {
             query?: never;
             header?: never;
@@ -2332,9 +2710,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
-    list_articles: {
+    listArticles: {
         parameters: {
             query?: {
                 /**
@@ -2359,9 +2738,12 @@ export interface operations {
                 sort?: string;
                 /**
                  * @description A tag slug; repeat for several (`tag=a&tag=b`): all must match.
-                 * @example north-korea
+                 *     Repeats are ignored; more than 10 different tags are a 400.
+                 * @example [
+                 *       "north-korea"
+                 *     ]
                  */
-                tag?: string[];
+                tag?: components["schemas"]["Slug"][];
                 /**
                  * @description An author's slug.
                  * @example daniel-kim
@@ -2444,9 +2826,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
-    create_article: {
+    createArticle: {
         parameters: {
             query?: never;
             header?: never;
@@ -2535,9 +2918,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
-    get_article: {
+    getArticle: {
         parameters: {
             query?: never;
             header?: never;
@@ -2594,9 +2978,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
-    delete_article: {
+    deleteArticle: {
         parameters: {
             query?: never;
             header?: {
@@ -2663,9 +3048,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
-    update_article: {
+    updateArticle: {
         parameters: {
             query?: never;
             header?: {
@@ -2776,9 +3162,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
-    list_revisions: {
+    listArticleRevisions: {
         parameters: {
             query?: {
                 /** @example 1 */
@@ -2850,9 +3237,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
-    get_revision: {
+    getArticleRevision: {
         parameters: {
             query?: never;
             header?: never;
@@ -2911,9 +3299,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
-    restore_revision: {
+    restoreArticleRevision: {
         parameters: {
             query?: never;
             header?: {
@@ -2986,9 +3375,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
-    article_stats: {
+    getArticleStats: {
         parameters: {
             query?: {
                 /**
@@ -3051,9 +3441,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
-    list_tags: {
+    listTags: {
         parameters: {
             query?: {
                 /** @example 1 */
@@ -3117,9 +3508,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
-    create_tag: {
+    createTag: {
         parameters: {
             query?: never;
             header?: never;
@@ -3206,9 +3598,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
-    get_tag: {
+    getTag: {
         parameters: {
             query?: never;
             header?: never;
@@ -3254,9 +3647,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
-    delete_tag: {
+    deleteTag: {
         parameters: {
             query?: never;
             header?: never;
@@ -3302,9 +3696,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
-    update_tag: {
+    updateTag: {
         parameters: {
             query?: never;
             header?: never;
@@ -3401,9 +3796,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
-    list_authors: {
+    listAuthors: {
         parameters: {
             query?: {
                 /** @example 1 */
@@ -3462,9 +3858,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
-    get_author: {
+    getAuthor: {
         parameters: {
             query?: never;
             header?: never;
@@ -3510,9 +3907,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
-    list_article_comments: {
+    listArticleComments: {
         parameters: {
             query?: {
                 /**
@@ -3582,9 +3980,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
-    create_comment: {
+    createComment: {
         parameters: {
             query?: never;
             header?: never;
@@ -3674,9 +4073,21 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Too many comments from this user (`NEWSDESK_RATE_COMMENTS`) */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
         };
     };
-    list_comments: {
+    listComments: {
         parameters: {
             query?: {
                 /**
@@ -3751,9 +4162,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
-    get_comment: {
+    getComment: {
         parameters: {
             query?: never;
             header?: never;
@@ -3801,9 +4213,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
-    delete_comment: {
+    deleteComment: {
         parameters: {
             query?: never;
             header?: never;
@@ -3858,9 +4271,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
-    update_comment: {
+    updateComment: {
         parameters: {
             query?: never;
             header?: never;
@@ -3948,9 +4362,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            503: components["responses"]["Unavailable"];
         };
     };
-    healthz: {
+    getHealth: {
         parameters: {
             query?: never;
             header?: never;
@@ -3970,7 +4385,7 @@ export interface operations {
             };
         };
     };
-    readyz: {
+    getReadiness: {
         parameters: {
             query?: never;
             header?: never;
@@ -3999,7 +4414,7 @@ export interface operations {
             };
         };
     };
-    metrics: {
+    getMetrics: {
         parameters: {
             query?: never;
             header?: never;
@@ -4015,6 +4430,16 @@ export interface operations {
                 };
                 content: {
                     "text/plain; version=0.0.4": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description No metrics token is configured, or another token was sent */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };

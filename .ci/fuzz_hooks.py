@@ -1,0 +1,84 @@
+"""Schemathesis hooks for .ci/fuzz.sh.
+
+A few values cannot be generated from the document alone because they name
+server state: an opaque list cursor (`after`, only ever a `meta.next_cursor`
+of the same list), a user to put in a byline (`author_id`), a comment to reply
+to (`parent_id`) and one's own current password. In schema-valid (positive)
+cases these are replaced with values that exist, so that a refusal of a
+positive case always means a real mismatch between the document and the
+server. Negative cases are sent as generated.
+"""
+
+import os
+
+import schemathesis
+from schemathesis.specs.openapi.checks import ensure_resource_availability
+
+ADMIN_ID = int(os.environ["NEWSDESK_FUZZ_ADMIN_ID"])
+ADMIN_PASSWORD = os.environ["NEWSDESK_FUZZ_ADMIN_PASSWORD"]
+
+
+def _positive(case) -> bool:
+    # Stateful steps may carry no generation metadata; they are built from
+    # schema-valid data.
+    meta = case.meta
+    return meta is None or meta.generation.mode.is_positive
+
+
+# Cases whose target this module changed: their 404 says nothing about the
+# resource a link named.
+_REDIRECTED: set[str] = set()
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+@schemathesis.hook
+def before_call(ctx, case, kwargs):
+    if not _positive(case):
+        return
+    if isinstance(case.query, dict):
+        case.query.pop("after", None)
+    operation_id = case.operation.definition.raw.get("operationId")
+    target = (case.path_parameters or {}).get("id")
+    if operation_id == "deleteUser" and str(target) == str(ADMIN_ID):
+        # The run's own admin stays: once another admin exists it could be
+        # deleted, and every later byline naming it would be refused.
+        case.path_parameters["id"] = 0
+        _REDIRECTED.add(case.id)
+    body = case.body
+    if not isinstance(body, dict):
+        return
+    # Integers may come as integral floats (`18.0`), which JSON Schema
+    # counts as integers too.
+    if _number(body.get("author_id")):
+        body["author_id"] = ADMIN_ID
+    if _number(body.get("parent_id")):
+        body["parent_id"] = None
+    if (
+        operation_id == "updateUser"
+        and body.get("password") is not None
+        and str(target) == str(ADMIN_ID)
+    ):
+        # The admin "changes" its password to the one it has, so the next
+        # change still knows the current one.
+        body["password"] = ADMIN_PASSWORD
+        body["current_password"] = ADMIN_PASSWORD
+
+
+@schemathesis.check
+def created_resource_is_available(ctx, response, case):
+    """`ensure_resource_availability`, except for the view beacon.
+
+    The beacon answers 404 for an article that exists but is not public (a
+    new article is a draft): by design it does not reveal drafts. The
+    built-in check is left out with `--exclude-checks` in .ci/fuzz.sh (a
+    per-operation setting in schemathesis.toml does not survive `--checks
+    all`) and runs here for every other operation.
+    """
+    if case.operation.definition.raw.get("operationId") == "countArticleView":
+        return None
+    if case.id in _REDIRECTED:
+        return None
+    return ensure_resource_availability(ctx, response, case)
