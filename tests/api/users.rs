@@ -529,10 +529,12 @@ db_test!(list_filters_by_role_and_text, |backend| {
     check("q=_", &[odd, admin]).await;
     check("q=0%25%20r", &[odd]).await;
     check("q=", &[ada, grace, alan, odd, admin]).await;
-    // NUL (which PostgreSQL text cannot hold) is dropped, as in every
-    // free-text query parameter.
-    check("q=ho%00pper", &[grace]).await;
-    check("q=%00", &[ada, grace, alan, odd, admin]).await;
+    // NUL (which PostgreSQL text cannot hold) is refused, naming `q`.
+    for q in ["q=ho%00pper", "q=%00"] {
+        let res = app.get(&format!("/api/v1/users?{q}"), Some(&token)).await;
+        let problem = res.assert_problem(400);
+        assert!(problem["detail"].as_str().unwrap().contains('q'), "{q}");
+    }
 });
 
 // ------------------------------------------------------------------ create
