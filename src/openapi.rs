@@ -156,6 +156,7 @@ pub fn finish(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
         }
     }
 
+    refuse_nul_in_bodies(&mut doc);
     for (path, item) in doc.paths.paths.iter_mut() {
         let api = path.starts_with("/api/v1/");
         let ops = [
@@ -213,6 +214,56 @@ pub fn finish(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
         }
     }
     doc
+}
+
+/// The server refuses NUL in every text of a request body (422 naming the
+/// field): every string property of a request body's schema says so with
+/// a pattern, unless a stricter pattern or an enum already does.
+fn refuse_nul_in_bodies(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::Schema;
+
+    let Ok(paths) = serde_json::to_value(&doc.paths) else {
+        return;
+    };
+    let mut bodies: Vec<String> = Vec::new();
+    for item in paths.as_object().into_iter().flat_map(|m| m.values()) {
+        for op in item.as_object().into_iter().flat_map(|m| m.values()) {
+            let content = &op["requestBody"]["content"];
+            for media in content.as_object().into_iter().flat_map(|m| m.values()) {
+                if let Some(r) = media["schema"]["$ref"].as_str() {
+                    bodies.push(r.trim_start_matches("#/components/schemas/").to_string());
+                }
+            }
+        }
+    }
+    let Some(components) = doc.components.as_mut() else {
+        return;
+    };
+    for name in bodies {
+        let Some(schema) = components.schemas.get_mut(&name) else {
+            continue;
+        };
+        let Ok(mut value) = serde_json::to_value(&*schema) else {
+            continue;
+        };
+        let Some(props) = value["properties"].as_object_mut() else {
+            continue;
+        };
+        for prop in props.values_mut() {
+            let is_text = match &prop["type"] {
+                serde_json::Value::String(t) => t == "string",
+                serde_json::Value::Array(ts) => ts.iter().any(|t| t == "string"),
+                _ => false,
+            };
+            if is_text && prop.get("pattern").is_none() && prop.get("enum").is_none() {
+                prop["pattern"] = serde_json::Value::String(r"^[^\u0000]*$".into());
+            }
+        }
+        if let Ok(updated) = serde_json::from_value::<Schema>(value) {
+            *schema = RefOr::T(updated);
+        }
+    }
 }
 
 fn problem_response(description: &str) -> serde_json::Value {

@@ -86,7 +86,9 @@ async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
 #[utoipa::path(
     operation_id = "getMetrics",
     tag = "operations",
-    security(("bearer" = [])),
+    // Optional: without the configured token the answer is a 404, so that
+    // the API port does not tell whether metrics exist there.
+    security((), ("bearer" = [])),
     responses(
         (status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain; version=0.0.4"),
         (status = 404, description = "No metrics token is configured, or another token was sent", body = Problem, content_type = "application/problem+json"),

@@ -1011,28 +1011,29 @@ export interface components {
          */
         CreateArticle: {
             /**
-             * @description 1 to 300 characters.
-             * @example Fighting for Freedom: U.S. and South Korea Seek Solutions
+             * Format: int64
+             * @description Editors only: the byline, a user with the author role or higher.
+             *     Authors may give only their own id. Defaults to the caller.
              */
-            title: string;
+            author_id?: number | null;
             /**
              * @description The source text (may be empty for a draft).
              * @example South Korea and the United States held **talks** ...
              */
             body: string;
             body_format?: null | components["schemas"]["BodyFormat"];
-            /**
-             * @description Lowercase ASCII words joined by `-`; derived from the title when
-             *     absent (a clash then gets `-2`, `-3`). A given slug that is taken is
-             *     a 409.
-             * @example fighting-for-freedom
-             */
-            slug?: string | null;
-            /** @description Up to 300 characters. */
-            subtitle?: string | null;
+            /** @description An absolute http(s) URL. */
+            canonical_url?: string | null;
+            /** @description Default true. */
+            comments_enabled?: boolean | null;
             /** @description A custom excerpt (up to 500 characters); derived from the body when absent. */
             excerpt?: string | null;
-            status?: null | components["schemas"]["ArticleStatus"];
+            /** @description An absolute http(s) URL. */
+            feature_image?: string | null;
+            /** @description Up to 500 characters. */
+            meta_description?: string | null;
+            /** @description Up to 300 characters. */
+            meta_title?: string | null;
             /**
              * Format: date-time
              * @description RFC 3339. With `status: published`: in the future schedules the
@@ -1040,6 +1041,16 @@ export interface components {
              * @example 2024-05-16T01:00:00Z
              */
             published_at?: string | null;
+            /**
+             * @description Lowercase ASCII words joined by `-`; derived from the title when
+             *     absent (a clash then gets `-2`, `-3`). A given slug that is taken is
+             *     a 409.
+             * @example fighting-for-freedom
+             */
+            slug?: string | null;
+            status?: null | components["schemas"]["ArticleStatus"];
+            /** @description Up to 300 characters. */
+            subtitle?: string | null;
             /**
              * @description Tag slugs, in display order (at most 20). Unknown slugs are created,
              *     named from the slug (`north-korea` -> "North Korea").
@@ -1049,22 +1060,11 @@ export interface components {
              *     ]
              */
             tags?: components["schemas"]["Slug"][] | null;
-            /** @description An absolute http(s) URL. */
-            feature_image?: string | null;
-            /** @description Default true. */
-            comments_enabled?: boolean | null;
-            /** @description Up to 300 characters. */
-            meta_title?: string | null;
-            /** @description Up to 500 characters. */
-            meta_description?: string | null;
-            /** @description An absolute http(s) URL. */
-            canonical_url?: string | null;
             /**
-             * Format: int64
-             * @description Editors only: the byline, a user with the author role or higher.
-             *     Authors may give only their own id. Defaults to the caller.
+             * @description 1 to 300 characters.
+             * @example Fighting for Freedom: U.S. and South Korea Seek Solutions
              */
-            author_id?: number | null;
+            title: string;
         };
         /**
          * @description Body of `POST /articles/{id}/comments`.
@@ -1084,7 +1084,6 @@ export interface components {
             /**
              * Format: int64
              * @description The comment this one replies to: a comment on the same article.
-             * @example null
              */
             parent_id?: number | null;
         };
@@ -1097,6 +1096,8 @@ export interface components {
          *     }
          */
         CreateTag: {
+            /** @description Up to 500 characters. */
+            description?: string | null;
             /**
              * @description 1 to 100 characters.
              * @example North Korea
@@ -1107,8 +1108,6 @@ export interface components {
              * @example north-korea
              */
             slug?: string | null;
-            /** @description Up to 500 characters. */
-            description?: string | null;
         };
         /**
          * @description Body of `POST /users` (admin).
@@ -1122,21 +1121,21 @@ export interface components {
          *     }
          */
         CreateUser: {
+            avatar_url?: string | null;
+            bio?: string | null;
             /**
              * Format: email
              * @example daniel.kim@example.com
              */
             email: string;
+            /** @example Daniel Kim */
+            name: string;
             /**
              * @description At least 10 characters.
              * @example a long passphrase
              */
             password: string;
-            /** @example Daniel Kim */
-            name: string;
             role: components["schemas"]["Role"];
-            bio?: string | null;
-            avatar_url?: string | null;
         };
         /** @description Counts of one UTC day. */
         DailyStat: {
@@ -1481,13 +1480,13 @@ export interface components {
              * @example reader@example.com
              */
             email: string;
+            /** @example Jane Reader */
+            name: string;
             /**
              * @description At least 10 characters.
              * @example a long passphrase
              */
             password: string;
-            /** @example Jane Reader */
-            name: string;
         };
         /** @description One stored version of an article, with its full content. */
         Revision: {
@@ -1654,31 +1653,31 @@ export interface components {
          *     }
          */
         UpdateArticle: {
-            title?: string | null;
+            /**
+             * Format: int64
+             * @description Editors only: moves the byline to another author.
+             */
+            author_id?: number | null;
             body?: string | null;
             body_format?: null | components["schemas"]["BodyFormat"];
-            slug?: string | null;
-            subtitle?: string | null;
+            canonical_url?: string | null;
+            comments_enabled?: boolean | null;
             excerpt?: string | null;
-            status?: null | components["schemas"]["ArticleStatus"];
+            feature_image?: string | null;
+            meta_description?: string | null;
+            meta_title?: string | null;
             /**
              * Format: date-time
              * @description RFC 3339. `null` clears it (a published article then gets "now").
              * @example 2024-05-16T01:00:00Z
              */
             published_at?: string | null;
+            slug?: string | null;
+            status?: null | components["schemas"]["ArticleStatus"];
+            subtitle?: string | null;
             /** @description Replaces the tags (slugs, in display order). */
             tags?: components["schemas"]["Slug"][] | null;
-            feature_image?: string | null;
-            comments_enabled?: boolean | null;
-            meta_title?: string | null;
-            meta_description?: string | null;
-            canonical_url?: string | null;
-            /**
-             * Format: int64
-             * @description Editors only: moves the byline to another author.
-             */
-            author_id?: number | null;
+            title?: string | null;
             /**
              * Format: int64
              * @description The version this change is based on (optional).
@@ -1707,9 +1706,9 @@ export interface components {
          *     }
          */
         UpdateTag: {
+            description?: string | null;
             name?: string | null;
             slug?: string | null;
-            description?: string | null;
         };
         /**
          * @description Body of `PATCH /users/{id}`: every field optional; `null` clears
@@ -1721,15 +1720,15 @@ export interface components {
          *     }
          */
         UpdateUser: {
+            avatar_url?: string | null;
+            bio?: string | null;
+            /** @description Required when users change their own email or password. */
+            current_password?: string | null;
             /** Format: email */
             email?: string | null;
             name?: string | null;
-            role?: null | components["schemas"]["Role"];
-            bio?: string | null;
-            avatar_url?: string | null;
             password?: string | null;
-            /** @description Required when users change their own email or password. */
-            current_password?: string | null;
+            role?: null | components["schemas"]["Role"];
         };
         /**
          * @description A user account. `email` is shown only to the user and to admins;
