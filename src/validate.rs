@@ -70,7 +70,7 @@ impl Validator {
             self.add(field, "must be at most 2048 characters");
         } else {
             match url::Url::parse(v) {
-                Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {}
+                Ok(u) if plain_http_url(v) && (u.scheme() == "http" || u.scheme() == "https") => {}
                 _ => self.add(field, "must be an absolute http or https URL"),
             }
         }
@@ -93,6 +93,47 @@ impl Validator {
             Err(ApiError::Validation(self.errors))
         }
     }
+}
+
+/// The URLs the API document's pattern describes: `http://` or `https://`,
+/// a host name of letter-digit-hyphen labels whose last label starts with
+/// a letter, an optional port, and printable ASCII after the first `/`,
+/// `?` or `#`. Stricter than what a URL parser takes (no user info, raw
+/// Unicode, IP literals or spaces), so that a client validating with the
+/// document and the server always agree.
+fn plain_http_url(v: &str) -> bool {
+    let Some(rest) = v
+        .strip_prefix("http://")
+        .or_else(|| v.strip_prefix("https://"))
+    else {
+        return false;
+    };
+    let (authority, tail) = rest.split_at(rest.find(['/', '?', '#']).unwrap_or(rest.len()));
+    if !tail.chars().all(|c| ('!'..='~').contains(&c)) {
+        return false;
+    }
+    let (host, port) = match authority.split_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (authority, None),
+    };
+    if let Some(port) = port
+        && (port.is_empty() || port.len() > 5 || !port.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return false;
+    }
+    let ldh = |label: &str| {
+        !label.is_empty()
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+    };
+    host.split('.').all(ldh)
+        && host
+            .rsplit('.')
+            .next()
+            .is_some_and(|last| last.starts_with(|c: char| c.is_ascii_alphabetic()))
 }
 
 /// For PATCH bodies: tells an absent field (`None`) from an explicit `null`
