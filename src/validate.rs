@@ -97,7 +97,7 @@ impl Validator {
 
 /// The URLs the API document's pattern describes: `http://` or `https://`,
 /// a host name of letter-digit-hyphen labels whose last label starts with
-/// a letter, an optional port, and printable ASCII after the first `/`,
+/// a letter, an optional port of at most 4 digits, and printable ASCII after the first `/`,
 /// `?` or `#`. Stricter than what a URL parser takes (no user info, raw
 /// Unicode, IP literals or spaces), so that a client validating with the
 /// document and the server always agree.
@@ -117,7 +117,7 @@ fn plain_http_url(v: &str) -> bool {
         None => (authority, None),
     };
     if let Some(port) = port
-        && (port.is_empty() || port.len() > 5 || !port.bytes().all(|b| b.is_ascii_digit()))
+        && (port.is_empty() || port.len() > 4 || !port.bytes().all(|b| b.is_ascii_digit()))
     {
         return false;
     }

@@ -260,7 +260,7 @@ pub struct CreateArticle {
     /// An absolute http(s) URL.
     #[schema(
         max_length = 2048,
-        pattern = r"^(https?://([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z]([A-Za-z0-9-]*[A-Za-z0-9])?(:[0-9]{1,5})?([/?#][!-~]*)?)?$"
+        pattern = r"^(https?://([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z]([A-Za-z0-9-]*[A-Za-z0-9])?(:[0-9]{1,4})?([/?#][!-~]*)?)?$"
     )]
     pub feature_image: Option<String>,
     /// Default true.
@@ -274,7 +274,7 @@ pub struct CreateArticle {
     /// An absolute http(s) URL.
     #[schema(
         max_length = 2048,
-        pattern = r"^(https?://([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z]([A-Za-z0-9-]*[A-Za-z0-9])?(:[0-9]{1,5})?([/?#][!-~]*)?)?$"
+        pattern = r"^(https?://([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z]([A-Za-z0-9-]*[A-Za-z0-9])?(:[0-9]{1,4})?([/?#][!-~]*)?)?$"
     )]
     pub canonical_url: Option<String>,
     /// Editors only: the byline, a user with the author role or higher.
@@ -325,7 +325,7 @@ pub struct UpdateArticle {
     #[schema(value_type = Option<Vec<crate::openapi::Slug>>, max_items = 20)]
     pub tags: Option<Vec<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>, max_length = 2048, pattern = r"^(https?://([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z]([A-Za-z0-9-]*[A-Za-z0-9])?(:[0-9]{1,5})?([/?#][!-~]*)?)?$")]
+    #[schema(value_type = Option<String>, max_length = 2048, pattern = r"^(https?://([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z]([A-Za-z0-9-]*[A-Za-z0-9])?(:[0-9]{1,4})?([/?#][!-~]*)?)?$")]
     pub feature_image: Option<Option<String>>,
     pub comments_enabled: Option<bool>,
     #[serde(default, deserialize_with = "double_option")]
@@ -335,7 +335,7 @@ pub struct UpdateArticle {
     #[schema(value_type = Option<String>, max_length = 500, pattern = r"^[^\u0000]*$")]
     pub meta_description: Option<Option<String>>,
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>, max_length = 2048, pattern = r"^(https?://([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z]([A-Za-z0-9-]*[A-Za-z0-9])?(:[0-9]{1,5})?([/?#][!-~]*)?)?$")]
+    #[schema(value_type = Option<String>, max_length = 2048, pattern = r"^(https?://([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z]([A-Za-z0-9-]*[A-Za-z0-9])?(:[0-9]{1,4})?([/?#][!-~]*)?)?$")]
     pub canonical_url: Option<Option<String>>,
     /// Editors only: moves the byline to another author.
     #[serde(default, deserialize_with = "crate::validate::opt_integer")]

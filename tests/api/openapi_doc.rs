@@ -335,6 +335,8 @@ fn patterns_agree_with_the_server() {
         "http://127.0.0.1/",
         "http://-bad.example.com/",
         "http://example.com:123456/",
+        "http://example.com:71011/",
+        "http://example.com:8080/",
         "https://example.com/\u{e9}",
         "",
         "http://a",
