@@ -315,11 +315,7 @@ pub fn rows(
             // backends: first ascending, last descending. Every query says
             // so explicitly, so that PostgreSQL reads its NULLS FIRST
             // indices in order instead of sorting.
-            let order = if desc {
-                "articles.published_at DESC NULLS LAST"
-            } else {
-                "articles.published_at ASC NULLS FIRST"
-            };
+            let order = published_order(desc);
             match key {
                 None => {
                     let q = base().order(sql::<Timestamp>(order));
@@ -671,9 +667,8 @@ pub fn search_floor(conn: &mut DbConnection, f: &ArticleFilter) -> QueryResult<O
 /// order (the rows at index `STRIDE - 1`, `2 * STRIDE - 1`, ...). Reads the
 /// sort key and id alone, from the covering `(status, key, id)` indices.
 pub fn anchors(conn: &mut DbConnection, f: &ArticleFilter, sort: Sort) -> QueryResult<Vec<Seek>> {
-    let stride = usize::try_from(ANCHOR_STRIDE).unwrap_or(100);
     let q = filtered!(articles::table.into_boxed::<DbBackend>(), f);
-    macro_rules! every_stride {
+    macro_rules! keys_of {
         ($col:expr, $ty:ty, $key:expr) => {{
             let q = q.select(($col, articles::id));
             let q = if sort.desc {
@@ -681,45 +676,48 @@ pub fn anchors(conn: &mut DbConnection, f: &ArticleFilter, sort: Sort) -> QueryR
             } else {
                 q.order(($col.asc(), articles::id.asc()))
             };
-            let keys: Vec<($ty, i64)> = q.load(conn)?;
-            keys.into_iter()
-                .skip(stride - 1)
-                .step_by(stride)
-                .map(|(k, id)| Seek { key: $key(k), id })
-                .collect()
+            every_stride(q.load::<($ty, i64)>(conn)?, $key)
         }};
     }
     Ok(match sort.field {
         "published_at" => {
-            let order = if sort.desc {
-                "articles.published_at DESC NULLS LAST"
-            } else {
-                "articles.published_at ASC NULLS FIRST"
-            };
             let q = q
                 .select((articles::published_at, articles::id))
-                .order(sql::<Timestamp>(order));
+                .order(sql::<Timestamp>(published_order(sort.desc)));
             let q = if sort.desc {
                 q.then_order_by(articles::id.desc())
             } else {
                 q.then_order_by(articles::id.asc())
             };
-            let keys: Vec<(Option<NaiveDateTime>, i64)> = q.load(conn)?;
-            keys.into_iter()
-                .skip(stride - 1)
-                .step_by(stride)
-                .map(|(k, id)| Seek {
-                    key: SeekKey::Time(k),
-                    id,
-                })
-                .collect()
+            every_stride(q.load::<(Option<NaiveDateTime>, i64)>(conn)?, SeekKey::Time)
         }
-        "updated_at" => every_stride!(articles::updated_at, NaiveDateTime, |k| SeekKey::Time(
+        "updated_at" => keys_of!(articles::updated_at, NaiveDateTime, |k| SeekKey::Time(
             Some(k)
         )),
-        "title" => every_stride!(articles::title, String, SeekKey::Text),
-        "view_count" => every_stride!(articles::view_count, i64, SeekKey::Int),
-        "comment_count" => every_stride!(articles::comment_count, i64, SeekKey::Int),
+        "title" => keys_of!(articles::title, String, SeekKey::Text),
+        "view_count" => keys_of!(articles::view_count, i64, SeekKey::Int),
+        "comment_count" => keys_of!(articles::comment_count, i64, SeekKey::Int),
         _ => Vec::new(),
     })
+}
+
+/// The rows at index `STRIDE - 1`, `2 * STRIDE - 1`, ... of keys in order.
+fn every_stride<K>(keys: Vec<(K, i64)>, key: impl Fn(K) -> SeekKey) -> Vec<Seek> {
+    let stride = usize::try_from(ANCHOR_STRIDE).unwrap_or(100);
+    keys.into_iter()
+        .skip(stride - 1)
+        .step_by(stride)
+        .map(|(k, id)| Seek { key: key(k), id })
+        .collect()
+}
+
+/// `published_at` order: never-published drafts (NULL) sort as the oldest
+/// on both backends, said explicitly so that PostgreSQL reads its indices
+/// in order instead of sorting.
+fn published_order(desc: bool) -> &'static str {
+    if desc {
+        "articles.published_at DESC NULLS LAST"
+    } else {
+        "articles.published_at ASC NULLS FIRST"
+    }
 }
