@@ -10,7 +10,7 @@ use std::time::Duration;
 use base64::Engine;
 use rand::RngCore;
 
-use crate::db::DatabaseUrl;
+use crate::db::{Backend, DatabaseUrl};
 
 /// A configuration error: names the variable and what is wrong with it.
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +42,10 @@ pub enum LogFormat {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub database_url: DatabaseUrl,
+    /// PostgreSQL read replicas for anonymous reads (may be empty).
+    pub read_urls: Vec<DatabaseUrl>,
+    /// A replica further behind the primary than this is not read from.
+    pub replica_max_lag: Duration,
     pub bind: SocketAddr,
     /// HMAC key for access tokens, at least 32 bytes.
     pub jwt_secret: Vec<u8>,
@@ -88,6 +92,8 @@ pub struct Config {
 /// Every variable with its default: the single source for `.env.example`.
 pub const VARIABLES: &[(&str, &str)] = &[
     ("NEWSDESK_DATABASE_URL", "sqlite://data/newsdesk.db"),
+    ("NEWSDESK_DATABASE_READ_URL", ""),
+    ("NEWSDESK_REPLICA_MAX_LAG", "5s"),
     ("NEWSDESK_BIND", "127.0.0.1:8080"),
     ("NEWSDESK_JWT_SECRET", ""),
     ("NEWSDESK_ACCESS_TTL", "15m"),
@@ -159,6 +165,24 @@ impl Config {
 
         let var = "NEWSDESK_DATABASE_URL";
         let database_url = DatabaseUrl::parse(&or_default(var)).map_err(|m| bad(var, m))?;
+
+        let var = "NEWSDESK_DATABASE_READ_URL";
+        let read_urls = or_default(var)
+            .split(',')
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(|u| match DatabaseUrl::parse(u) {
+                Ok(url) if url.backend == Backend::Postgres => Ok(url),
+                _ => Err(bad(var, "must be postgres:// URLs, comma-separated")),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if !read_urls.is_empty() && database_url.backend != Backend::Postgres {
+            return Err(bad(var, "needs a PostgreSQL NEWSDESK_DATABASE_URL"));
+        }
+        let replica_max_lag = duration(
+            &or_default("NEWSDESK_REPLICA_MAX_LAG"),
+            "NEWSDESK_REPLICA_MAX_LAG",
+        )?;
 
         let var = "NEWSDESK_BIND";
         let bind = or_default(var)
@@ -348,6 +372,8 @@ impl Config {
 
         Ok(Self {
             database_url,
+            read_urls,
+            replica_max_lag,
             bind,
             jwt_secret,
             access_ttl,

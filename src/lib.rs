@@ -4,6 +4,7 @@ pub mod articles;
 pub mod auth;
 pub mod authors;
 pub mod cli;
+pub mod cluster;
 pub mod comments;
 pub mod config;
 pub mod db;

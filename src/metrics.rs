@@ -3,7 +3,8 @@
 //! `AppState` (no globals), rendered as text at `GET /metrics`.
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 pub struct Metrics {
@@ -16,6 +17,14 @@ pub struct Metrics {
     pub view_flush_seconds: HistogramVec,
     pub pool_connections: IntGauge,
     pub pool_idle: IntGauge,
+    /// 1 while this instance listens for other instances' changes.
+    pub cluster_listener_up: IntGauge,
+    /// Times the listening connection was lost and opened again.
+    pub cluster_listener_reconnects: IntCounter,
+    /// Announcements of other instances applied here.
+    pub cluster_notifications: IntCounter,
+    /// 1 while a read replica takes anonymous reads, by its position.
+    pub replica_up: IntGaugeVec,
 }
 
 impl Metrics {
@@ -58,6 +67,29 @@ impl Metrics {
             .unwrap_or_else(|_| unreachable_metric());
         let pool_idle = IntGauge::new("db_pool_idle_connections", "Idle database connections")
             .unwrap_or_else(|_| unreachable_metric());
+        let cluster_listener_up = IntGauge::new(
+            "cluster_listener_up",
+            "1 while listening for other instances' changes (PostgreSQL)",
+        )
+        .unwrap_or_else(|_| unreachable_metric());
+        let cluster_listener_reconnects = IntCounter::new(
+            "cluster_listener_reconnects_total",
+            "Times the connection listening for other instances' changes was lost and reopened",
+        )
+        .unwrap_or_else(|_| unreachable_metric());
+        let cluster_notifications = IntCounter::new(
+            "cluster_notifications_total",
+            "Announcements of other instances' changes applied here",
+        )
+        .unwrap_or_else(|_| unreachable_metric());
+        let replica_up = IntGaugeVec::new(
+            Opts::new(
+                "db_replica_up",
+                "1 while a read replica answers and is within NEWSDESK_REPLICA_MAX_LAG",
+            ),
+            &["replica"],
+        )
+        .unwrap_or_else(|_| unreachable_metric());
         for c in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
@@ -65,6 +97,10 @@ impl Metrics {
             Box::new(view_flush_seconds.clone()),
             Box::new(pool_connections.clone()),
             Box::new(pool_idle.clone()),
+            Box::new(cluster_listener_up.clone()),
+            Box::new(cluster_listener_reconnects.clone()),
+            Box::new(cluster_notifications.clone()),
+            Box::new(replica_up.clone()),
         ] {
             let _ = registry.register(c);
         }
@@ -76,6 +112,10 @@ impl Metrics {
             view_flush_seconds,
             pool_connections,
             pool_idle,
+            cluster_listener_up,
+            cluster_listener_reconnects,
+            cluster_notifications,
+            replica_up,
         }
     }
 

@@ -102,6 +102,14 @@ impl Application {
             }
             None => None,
         };
+        if config.database_url.backend == crate::db::Backend::Postgres {
+            crate::cluster::Cluster::spawn(&state, &config.database_url.target)?;
+        }
+        crate::db::replicas::Replicas::spawn_checker(
+            state.db.replicas(),
+            config.replica_max_lag,
+            state.metrics.replica_up.clone(),
+        )?;
         let flusher = state.views.spawn_flusher(config.view_flush_interval);
         let purger = spawn_housekeeping(state.clone());
         Ok(Self {
@@ -141,6 +149,7 @@ impl Application {
             (handle, actix_web::rt::spawn(server))
         });
         let served = self.server.await;
+        self.state.cluster.stop();
         self.flusher.abort();
         self.purger.abort();
         self.state.views.flush_on_shutdown();
@@ -180,9 +189,18 @@ fn spawn_housekeeping(state: web::Data<AppState>) -> actix_web::rt::task::JoinHa
             if round % TOKEN_PURGE_EVERY != 0 {
                 continue;
             }
+            // One instance of a cluster purges; the others skip this round.
             let purged = state
                 .db
-                .write(|conn| Ok(crate::auth::tokens::purge_expired(conn, None)?))
+                .write(|conn| {
+                    if !crate::db::try_lock_in_transaction(
+                        conn,
+                        crate::db::ClusterLock::PurgeTokens,
+                    )? {
+                        return Ok(0);
+                    }
+                    Ok(crate::auth::tokens::purge_expired(conn, None)?)
+                })
                 .await;
             match purged {
                 Ok(0) => {}
@@ -201,9 +219,14 @@ pub async fn prepare_database(config: &Config) -> anyhow::Result<Db> {
             connection_timeout: config.db_timeout,
             statement_timeout: config.statement_timeout,
         };
-        let db = Db::connect_with(&config.database_url, config.db_pool_size, limits)?;
-        db.migrate()?;
-        bootstrap_admin(&db, &config)?;
+        let db = Db::connect_with(&config.database_url, config.db_pool_size, limits)?
+            .with_replicas(&config.read_urls, config.db_pool_size);
+        // Instances starting together (a rolling deploy) take turns: the
+        // first migrates and makes the admin, the others then find both done.
+        db.exclusively(crate::db::ClusterLock::Migrate, || {
+            db.migrate()?;
+            bootstrap_admin(&db, &config)
+        })?;
         Ok(db)
     })
     .await?
@@ -352,11 +375,7 @@ fn serve(state: web::Data<AppState>, listener: TcpListener) -> anyhow::Result<Se
     );
     let document = web::Data::new(OpenApiDocument(openapi_json()));
     let public_cache = web::Data::new(PublicCacheControl::new(config.cache_max_age));
-    let read_cache = web::Data::new(ReadCache::new(
-        config.read_cache_ttl,
-        32 << 20,
-        state.writes.clone(),
-    ));
+    let read_cache: web::Data<ReadCache> = web::Data::from(state.read_cache.clone());
     let limit = config.max_body_bytes;
     let workers = config
         .workers

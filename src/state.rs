@@ -8,8 +8,10 @@ use crate::articles::popular::Rankings;
 use crate::auth::JwtKeys;
 use crate::auth::current::Accounts;
 use crate::auth::hasher::Hasher;
+use crate::cluster::{Cluster, Stale};
 use crate::config::Config;
-use crate::db::Db;
+use crate::db::{Backend, Db};
+use crate::http::read_cache::ReadCache;
 use crate::http::writes::Writes;
 use crate::metrics::Metrics;
 use crate::views::Views;
@@ -37,6 +39,10 @@ pub struct AppState {
     pub view_dedup: ViewDedup,
     /// Rate limits and the sign-in back-off.
     pub limits: crate::limits::RateLimits,
+    /// Anonymous answers kept for `NEWSDESK_READ_CACHE_MS`.
+    pub read_cache: Arc<ReadCache>,
+    /// Tells other instances on the same PostgreSQL what went stale.
+    pub cluster: Cluster,
 }
 
 impl AppState {
@@ -49,6 +55,27 @@ impl AppState {
             .unwrap_or(crate::limits::UNKNOWN_CLIENT)
     }
 
+    /// After a committed write: forgets what it made stale here, and tells
+    /// the other instances to do the same.
+    pub fn stale(&self, stale: Stale) {
+        self.forget(stale);
+        self.cluster.announce(stale);
+    }
+
+    /// Forgets what `stale` names in this instance's memory only.
+    pub fn forget(&self, stale: Stale) {
+        match stale {
+            Stale::Content => self.read_cache.clear(),
+            Stale::Article(id) => self.views.forget(id),
+            Stale::Account(id) => self.accounts.forget(id),
+            Stale::All => {
+                self.read_cache.clear();
+                self.views.forget_all();
+                self.accounts.forget_all();
+            }
+        }
+    }
+
     pub fn new(db: Db, config: Arc<Config>) -> Self {
         let jwt = JwtKeys::new(&config.jwt_secret, config.access_ttl);
         let metrics = Metrics::new();
@@ -59,6 +86,12 @@ impl AppState {
         let hasher = Hasher::new(config.hash_threads, config.hash_queue);
         let view_dedup = ViewDedup::new(config.view_dedup_window);
         let limits = crate::limits::RateLimits::new(&config.rates);
+        let read_cache = Arc::new(ReadCache::new(
+            config.read_cache_ttl,
+            32 << 20,
+            writes.clone(),
+        ));
+        let cluster = Cluster::new(db.backend() == Backend::Postgres);
         Self {
             db,
             config,
@@ -72,6 +105,8 @@ impl AppState {
             hasher,
             view_dedup,
             limits,
+            read_cache,
+            cluster,
         }
     }
 }

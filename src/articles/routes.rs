@@ -20,6 +20,7 @@ use super::dto::{
 use super::listing::{self, ArticleFilter, ListRow, RELEVANCE};
 use super::queries;
 use crate::auth::{AuthUser, MaybeUser, Role};
+use crate::cluster::Stale;
 use crate::db::schema::users;
 use crate::db::search::SearchQuery;
 use crate::error::{ApiError, Problem};
@@ -172,6 +173,7 @@ async fn list_articles(
     }
     let published_after = timestamp_param("published_after", q.published_after.as_deref())?;
     let published_before = timestamp_param("published_before", q.published_before.as_deref())?;
+    let anonymous = caller.is_anonymous();
     let (visible_only, owner) = match (q.status, caller.0) {
         (_, Some(u)) if u.is_at_least(Role::Editor) => (false, None),
         (None | Some(StatusFilter::Published), _) => (true, None),
@@ -210,7 +212,7 @@ async fn list_articles(
         let lists = state.clone();
         state
             .db
-            .read(move |conn| {
+            .read_as(anonymous, move |conn| {
                 let empty = || Ok((Vec::new(), 0, Vec::new(), Vec::new()));
                 let author_id = match &author_slug {
                     Some(slug) => match author_id_by_slug(conn, slug)? {
@@ -293,7 +295,7 @@ fn author_id_by_slug(
 #[get("/articles/popular")]
 async fn popular_articles(
     state: web::Data<AppState>,
-    _caller: MaybeUser,
+    caller: MaybeUser,
     query: StrictQuery<PopularQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.0;
@@ -309,7 +311,7 @@ async fn popular_articles(
     let rankings = state.clone();
     let (rows, tags) = state
         .db
-        .read(move |conn| {
+        .read_as(caller.is_anonymous(), move |conn| {
             let ids = rankings.rankings.top(conn, metric, period, now, limit)?;
             let rows = queries::list_rows_by_ids(conn, &ids)?;
             let tags = queries::tags_for(conn, &ids)?;
@@ -371,7 +373,7 @@ async fn get_article(
     let now = crate::time::now();
     let article = state
         .db
-        .read(move |conn| {
+        .read_point(user.is_none(), move |conn| {
             let (row, author) = content::load_visible(conn, user.as_ref(), id, now)?;
             let tags = queries::tags_of(conn, id)?;
             Ok(Article::from_parts(row, author, tags))
@@ -421,7 +423,7 @@ async fn get_article_by_slug(
     let now = crate::time::now();
     let found = state
         .db
-        .read(move |conn| {
+        .read_point(user.is_none(), move |conn| {
             let not_found = || ApiError::not_found("no article has this slug");
             if let Some((row, author)) = queries::find_by_slug(conn, &slug)? {
                 if !content::can_see(user.as_ref(), &row, now) {
@@ -492,7 +494,7 @@ async fn create_article(
         })
         .await?;
     // A beacon may have cached "no such article" for this id.
-    state.views.forget(article.id);
+    state.stale(Stale::Article(article.id));
     let mut res = HttpResponse::Created();
     res.insert_header((header::LOCATION, format!("/api/v1/articles/{}", article.id)));
     Ok(article_response(res, true, article))
@@ -563,7 +565,7 @@ async fn update_article(
         })
         .await?;
     // Status or date may have changed what the view beacon may count.
-    state.views.forget(id);
+    state.stale(Stale::Article(id));
     Ok(article_response(HttpResponse::Ok(), true, article))
 }
 
@@ -609,7 +611,7 @@ async fn delete_article(
             Ok(())
         })
         .await?;
-    state.views.forget(id);
+    state.stale(Stale::Article(id));
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -57,7 +57,9 @@ impl Accounts {
             return Ok(hit);
         }
         let before = self.generation.load(Ordering::SeqCst);
-        let state = db.read(move |conn| Ok(load(conn, id)?)).await?;
+        let state = db
+            .read_point(false, move |conn| Ok(load(conn, id)?))
+            .await?;
         if let Some(cache) = &self.cache {
             cache.insert(id, state);
             // A change committed meanwhile may have been forgotten before
@@ -67,6 +69,14 @@ impl Accounts {
             }
         }
         Ok(state)
+    }
+
+    /// Forgets every account (after missed announcements).
+    pub fn forget_all(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        if let Some(cache) = &self.cache {
+            cache.invalidate_all();
+        }
     }
 
     /// Call after any change of an account's role, password or existence.

@@ -122,6 +122,11 @@ impl FromRequest for AuthUser {
 pub struct MaybeUser(pub Option<AuthUser>);
 
 impl MaybeUser {
+    /// No user signed in: such reads may come from a read replica.
+    pub fn is_anonymous(&self) -> bool {
+        self.0.is_none()
+    }
+
     pub fn role_at_least(&self, role: Role) -> bool {
         self.0.is_some_and(|u| u.role >= role)
     }

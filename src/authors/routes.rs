@@ -49,7 +49,7 @@ fn author(row: AuthorProfileRow, article_count: i64) -> Author {
 async fn list_authors(
     req: HttpRequest,
     state: web::Data<AppState>,
-    _caller: MaybeUser,
+    caller: MaybeUser,
     query: StrictQuery<AuthorListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.0;
@@ -61,7 +61,9 @@ async fn list_authors(
         let page = page.clone();
         state
             .db
-            .read(move |conn| Ok(queries::list(conn, &page, seek, now)?))
+            .read_as(caller.is_anonymous(), move |conn| {
+                Ok(queries::list(conn, &page, seek, now)?)
+            })
             .await?
     };
     let result: Page<Author> = page
@@ -93,7 +95,7 @@ async fn list_authors(
 #[get("/authors/{slug}")]
 async fn get_author(
     state: web::Data<AppState>,
-    _caller: MaybeUser,
+    caller: MaybeUser,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let slug = slug.into_inner();
@@ -103,7 +105,9 @@ async fn get_author(
     let now = crate::time::now();
     let (row, count) = state
         .db
-        .read(move |conn| Ok(queries::find_by_slug(conn, &slug, now)?))
+        .read_point(caller.is_anonymous(), move |conn| {
+            Ok(queries::find_by_slug(conn, &slug, now)?)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(author(row, count)))
 }

@@ -76,13 +76,14 @@ async fn respond_page(
     filter: CommentFilter,
     page: PageRequest,
     require_visible_article: Option<i64>,
+    anonymous: bool,
 ) -> Result<HttpResponse, ApiError> {
     let position = seek(&page)?;
     let (rows, total, authors) = {
         let page = page.clone();
         state
             .db
-            .read(move |conn| {
+            .read_as(anonymous, move |conn| {
                 if let Some(article_id) = require_visible_article {
                     let now = crate::time::now();
                     queries::article_facts(conn, article_id)?
@@ -136,7 +137,7 @@ async fn respond_page(
 async fn list_article_comments(
     req: HttpRequest,
     state: web::Data<AppState>,
-    _caller: MaybeUser,
+    caller: MaybeUser,
     id: web::Path<i64>,
     query: StrictQuery<ArticleCommentsQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -148,7 +149,8 @@ async fn list_article_comments(
         article_id: Some(article_id),
         status: Some(APPROVED.into()),
     };
-    respond_page(&req, &state, filter, page, Some(article_id)).await
+    let anonymous = caller.is_anonymous();
+    respond_page(&req, &state, filter, page, Some(article_id), anonymous).await
 }
 
 /// Comment on an article
@@ -294,7 +296,7 @@ async fn list_comments(
         article_id: q.article_id,
         status: q.status.map(|s| s.as_str().to_string()),
     };
-    respond_page(&req, &state, filter, page, None).await
+    respond_page(&req, &state, filter, page, None, false).await
 }
 
 /// Get a comment
@@ -323,7 +325,7 @@ async fn get_comment(
     let id = id.into_inner();
     let (row, author) = state
         .db
-        .read(move |conn| {
+        .read_point(caller.is_anonymous(), move |conn| {
             let not_found = || ApiError::not_found("no such comment");
             let row = queries::find(conn, id)?.ok_or_else(not_found)?;
             let privileged = caller.role_at_least(Role::Editor)

@@ -5,6 +5,7 @@
 //! Nothing here knows about HTTP except that work closures return `ApiError`.
 
 pub mod keyset;
+pub mod replicas;
 pub mod schema;
 pub mod search;
 
@@ -159,6 +160,10 @@ pub struct Db {
     backend: Backend,
     write_lock: Arc<Semaphore>,
     limits: Limits,
+    /// Read replicas for anonymous reads (none unless configured).
+    replicas: Arc<replicas::Replicas>,
+    /// What the pool connects to, for a connection outside it.
+    target: Arc<str>,
 }
 
 fn unavailable() -> ApiError {
@@ -199,7 +204,19 @@ impl Db {
             backend: url.backend,
             write_lock: Arc::new(Semaphore::new(1)),
             limits,
+            replicas: Arc::default(),
+            target: url.target.as_str().into(),
         })
+    }
+
+    /// Adds read replicas (PostgreSQL) for `read_anonymous`.
+    pub fn with_replicas(mut self, urls: &[DatabaseUrl], pool_size: u32) -> Self {
+        self.replicas = Arc::new(replicas::Replicas::connect(urls, pool_size, self.limits));
+        self
+    }
+
+    pub fn replicas(&self) -> &Arc<replicas::Replicas> {
+        &self.replicas
     }
 
     pub fn backend(&self) -> Backend {
@@ -266,6 +283,62 @@ impl Db {
         .map_err(|e| ApiError::internal(anyhow::anyhow!("blocking task failed: {e}")))?
     }
 
+    /// `read` for a request with no signed-in user: on a healthy read
+    /// replica when there is one, else on the primary. Signed-in users read
+    /// the primary, so they always see their own writes.
+    pub async fn read_anonymous<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+    {
+        if self.replicas.is_empty() {
+            return self.read(f).await;
+        }
+        let db = self.clone();
+        actix_web::web::block(move || {
+            let mut conn = match db.replicas.conn() {
+                Some(conn) => conn,
+                None => db.conn()?,
+            };
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("blocking task failed: {e}")))?
+    }
+
+    /// A read by primary key or unique index (one article, tag, author,
+    /// comment or account). On SQLite such a lookup takes tens of
+    /// microseconds, less than handing it to a blocking thread and back
+    /// (two context switches, the larger part of a point read's cost), so
+    /// it runs right here on the async worker when a pooled connection is
+    /// idle; otherwise, and on PostgreSQL (a network round trip), it goes
+    /// the `read_as` way.
+    pub async fn read_point<T, F>(&self, anonymous: bool, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+    {
+        if self.backend == Backend::Sqlite
+            && let Some(mut conn) = self.pool.try_get()
+        {
+            return f(&mut conn);
+        }
+        self.read_as(anonymous, f).await
+    }
+
+    /// `read_anonymous` when `anonymous`, else `read`.
+    pub async fn read_as<T, F>(&self, anonymous: bool, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+    {
+        if anonymous {
+            self.read_anonymous(f).await
+        } else {
+            self.read(f).await
+        }
+    }
+
     /// Runs a unit of work in one transaction on a blocking thread. On
     /// SQLite it first waits (here, without a thread) for the write lock.
     pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
@@ -324,6 +397,59 @@ impl Db {
                     std::thread::sleep(Duration::from_millis(1));
                 }
             }
+        }
+    }
+}
+
+/// Cluster-wide locks (PostgreSQL advisory lock keys) for work that must
+/// run on one instance at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(i64)]
+pub enum ClusterLock {
+    /// Migrations and the first admin at start-up.
+    Migrate = 0x6e64_0001,
+    /// Deleting expired refresh tokens.
+    PurgeTokens = 0x6e64_0002,
+}
+
+impl Db {
+    /// Runs `f` while this process holds `lock` across the cluster: on
+    /// PostgreSQL a session advisory lock, waited for as long as it takes
+    /// (a rolling deploy of N instances migrates once, the others wait and
+    /// then find nothing to do); SQLite serves one process and needs none.
+    pub fn exclusively<T>(
+        &self,
+        lock: ClusterLock,
+        f: impl FnOnce() -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        if self.backend == Backend::Sqlite {
+            return f();
+        }
+        // A connection of its own: `f` may need every pooled one. Closing
+        // it (also when `f` fails) releases the lock.
+        let mut conn = PgConnection::establish(&self.target)
+            .map_err(|e| anyhow::anyhow!("cannot connect to the database: {e}"))?;
+        conn.batch_execute(&format!("SELECT pg_advisory_lock({})", lock as i64))?;
+        f()
+    }
+}
+
+/// Inside a transaction: whether this instance may do `lock`'s work now
+/// (no other instance is doing it). The lock is released at commit. Always
+/// true on SQLite.
+pub fn try_lock_in_transaction(
+    conn: &mut DbConnection,
+    lock: ClusterLock,
+) -> diesel::QueryResult<bool> {
+    match conn {
+        DbConnection::Sqlite(_) => Ok(true),
+        DbConnection::Postgres(c) => {
+            use diesel::RunQueryDsl;
+            diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+                "pg_try_advisory_xact_lock({})",
+                lock as i64
+            )))
+            .get_result(c)
         }
     }
 }

@@ -9,9 +9,11 @@
 //! - an answer computed while a write happened is never stored: every
 //!   clear bumps a generation counter, and a miss stores its answer only if
 //!   the generation is still the one it started under;
+//! - writes through other instances on the same PostgreSQL empty it too,
+//!   as soon as their announcement arrives (`cluster`);
 //! - entries live at most `NEWSDESK_READ_CACHE_MS` (default 1000 ms), which
-//!   bounds staleness from writes on other instances, view counters, and
-//!   scheduled articles going live.
+//!   bounds staleness from view counters, scheduled articles going live, and
+//!   other instances' writes while their announcements cannot arrive.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -173,7 +175,13 @@ pub async fn middleware(
                 && !is_counter_write(&req);
             let res = next.call(req).await?;
             if write && res.status().is_success() {
-                cache.clear();
+                match res
+                    .request()
+                    .app_data::<web::Data<crate::state::AppState>>()
+                {
+                    Some(state) => state.stale(crate::cluster::Stale::Content),
+                    None => cache.clear(),
+                }
             }
             return Ok(res.map_into_boxed_body());
         }

@@ -49,7 +49,7 @@ pub const FALLBACK_SLUG: &str = "tag";
 async fn list_tags(
     req: HttpRequest,
     state: web::Data<AppState>,
-    _caller: MaybeUser,
+    caller: MaybeUser,
     query: StrictQuery<TagListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.0;
@@ -62,7 +62,9 @@ async fn list_tags(
         let page = page.clone();
         state
             .db
-            .read(move |conn| Ok(queries::list(conn, prefix.as_deref(), &page, seek, now)?))
+            .read_as(caller.is_anonymous(), move |conn| {
+                Ok(queries::list(conn, prefix.as_deref(), &page, seek, now)?)
+            })
             .await?
     };
     let result = page
@@ -94,14 +96,16 @@ async fn list_tags(
 #[get("/tags/{slug}")]
 async fn get_tag(
     state: web::Data<AppState>,
-    _caller: MaybeUser,
+    caller: MaybeUser,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let slug = valid_path_slug(slug.into_inner())?;
     let now = crate::time::now();
     let (row, count) = state
         .db
-        .read(move |conn| Ok(queries::find_by_slug(conn, &slug, now)?))
+        .read_point(caller.is_anonymous(), move |conn| {
+            Ok(queries::find_by_slug(conn, &slug, now)?)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(Tag::from_row(row, count)))
 }

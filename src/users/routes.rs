@@ -8,6 +8,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::dto::{CreateUser, UpdateUser, User, UserListQuery};
 use super::queries::{self, AccountInput, UserChanges, UserFilter};
 use crate::auth::{AuthUser, Role, password};
+use crate::cluster::Stale;
 use crate::error::{ApiError, Problem};
 use crate::http::{Json, Page, PageRequest, Sort, StrictQuery};
 use crate::state::AppState;
@@ -356,7 +357,7 @@ async fn update_user(
         })
         .await?;
     if revoke_sessions {
-        state.accounts.forget(id);
+        state.stale(Stale::Account(id));
     }
     Ok(HttpResponse::Ok().json(User::from(row)))
 }
@@ -404,6 +405,6 @@ async fn delete_user(
             Ok(())
         })
         .await?;
-    state.accounts.forget(id);
+    state.stale(Stale::Account(id));
     Ok(HttpResponse::NoContent().finish())
 }

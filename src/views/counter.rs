@@ -85,8 +85,14 @@ impl Views {
         Ok(from.is_some_and(|t| t <= crate::time::now()))
     }
 
+    /// Drops what the beacon knows about every article.
+    pub fn forget_all(&self) {
+        self.visibility.invalidate_all();
+    }
+
     /// Drops what the beacon knows about an article. The article write
-    /// handlers call this after an update or delete.
+    /// handlers call this (through `AppState::stale`) after an update or
+    /// delete.
     pub fn forget(&self, article_id: i64) {
         self.visibility.invalidate(&article_id);
     }

@@ -66,9 +66,14 @@ pub fn postgres_available() -> bool {
 }
 
 /// A per-test database that is removed when the test ends.
-enum TestDb {
+pub enum TestDb {
     Sqlite(tempfile::TempDir),
-    Postgres { base_url: String, schema: String },
+    Postgres {
+        base_url: String,
+        schema: String,
+    },
+    /// Another instance's database: it removes it.
+    Shared,
 }
 
 impl Drop for TestDb {
@@ -88,7 +93,8 @@ fn unique_name() -> String {
     format!("t_{}_{}_{}", std::process::id(), n, rand::random::<u32>())
 }
 
-fn new_database(backend: Backend) -> (TestDb, String) {
+/// A fresh, empty database (not migrated) and its URL; removed on drop.
+pub fn new_database(backend: Backend) -> (TestDb, String) {
     match backend {
         Backend::Sqlite => {
             let dir = tempfile::tempdir().expect("tempdir");
@@ -247,6 +253,20 @@ impl TestApp {
     /// Spawns with extra configuration variables (overriding the defaults).
     pub async fn spawn_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp {
         let (db, db_url) = new_database(backend);
+        Self::start(backend, db, db_url, extra).await
+    }
+
+    /// A second instance on this app's database (which this app owns).
+    pub async fn spawn_on(other: &TestApp, extra: &[(&str, &str)]) -> TestApp {
+        Self::start(other.backend, TestDb::Shared, other.db_url.clone(), extra).await
+    }
+
+    async fn start(
+        backend: Backend,
+        db: TestDb,
+        db_url: String,
+        extra: &[(&str, &str)],
+    ) -> TestApp {
         let mut vars = base_vars(&db_url);
         for (k, v) in extra {
             vars.insert(k.to_string(), v.to_string());
@@ -428,5 +448,105 @@ impl TestApp {
     /// A synchronous connection to this test's database, to check what was stored.
     pub fn conn(&self) -> newsdesk::db::PooledConn {
         self.state.db.conn().expect("connection")
+    }
+}
+
+/// A `newsdesk serve` child process, killed if a test fails before it stops.
+pub struct Served {
+    pub child: std::process::Child,
+    pub url: String,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Served {
+    /// Starts the real binary on `db_url` (working in `dir`) with `env`
+    /// added to a quiet test configuration, without waiting.
+    pub fn start(db_url: &str, dir: &std::path::Path, env: &[(&str, &str)]) -> Served {
+        let port = free_port();
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_newsdesk"));
+        cmd.arg("serve")
+            .env_clear()
+            .current_dir(dir)
+            .env("NEWSDESK_DATABASE_URL", db_url)
+            .env("NEWSDESK_BIND", format!("127.0.0.1:{port}"))
+            .env("NEWSDESK_JWT_SECRET", TEST_SECRET)
+            .env("NEWSDESK_WORKERS", "2")
+            .env("NEWSDESK_DB_POOL_SIZE", "4")
+            .env("NEWSDESK_LOG", "warn")
+            // Every request of a test comes from one client.
+            .env("NEWSDESK_VIEW_DEDUP_WINDOW", "0")
+            .env("NEWSDESK_RATE_VIEWS", "off")
+            .env("NEWSDESK_RATE_LOGIN", "off")
+            .env("NEWSDESK_METRICS_BIND", "127.0.0.1:0");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("start newsdesk");
+        Served {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        }
+    }
+
+    /// Waits until `/healthz` answers (at most a minute).
+    pub async fn ready(mut self) -> Served {
+        let client = awc::Client::default();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("newsdesk exited during start-up: {status}");
+            }
+            if let Ok(res) = client.get(format!("{}/healthz", self.url)).send().await
+                && res.status().as_u16() == 200
+            {
+                return self;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "newsdesk did not start"
+            );
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Sends a signal (`TERM`, `KILL`) and waits for the process to exit.
+    pub async fn signal(mut self, signal: &str) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = std::process::Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "newsdesk did not stop"
+            );
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
     }
 }

@@ -14,6 +14,7 @@ mod articles;
 mod auth;
 mod authors;
 mod cli;
+mod cluster;
 mod comments;
 mod errors;
 mod openapi_doc;

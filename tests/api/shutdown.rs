@@ -2,83 +2,23 @@
 //! buffered view before it exits with status 0, and a restarted process
 //! keeps adding to what is stored.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use std::process::ExitStatus;
 
 use futures_util::future::join_all;
 
 use crate::db_test;
-use crate::helpers::{TEST_SECRET, TestApp};
+use crate::helpers::{Served, TestApp};
 use crate::views::{daily, stored_counts, visible_article};
-
-/// A `newsdesk serve` child process, killed if a test fails before it stops.
-struct Served {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// Starts the binary on `db_url` with a flush interval so long that only
 /// the shutdown flush can write, and waits until it answers.
 async fn serve(db_url: &str, dir: &std::path::Path) -> Served {
-    let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_newsdesk"))
-        .arg("serve")
-        .env_clear()
-        .current_dir(dir)
-        .env("NEWSDESK_DATABASE_URL", db_url)
-        .env("NEWSDESK_BIND", format!("127.0.0.1:{port}"))
-        .env("NEWSDESK_JWT_SECRET", TEST_SECRET)
-        .env("NEWSDESK_VIEW_FLUSH_MS", "600000")
-        .env("NEWSDESK_WORKERS", "2")
-        .env("NEWSDESK_DB_POOL_SIZE", "4")
-        .env("NEWSDESK_LOG", "warn")
-        // Every beacon of this test comes from one client: count them all.
-        .env("NEWSDESK_VIEW_DEDUP_WINDOW", "0")
-        .env("NEWSDESK_RATE_VIEWS", "off")
-        .env("NEWSDESK_METRICS_BIND", "127.0.0.1:0")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start newsdesk");
-    let mut served = Served {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    };
-    let client = awc::Client::default();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok(Some(status)) = served.child.try_wait() {
-            panic!("newsdesk exited during start-up: {status}");
-        }
-        if let Ok(res) = client.get(format!("{}/healthz", served.url)).send().await
-            && res.status().as_u16() == 200
-        {
-            return served;
-        }
-        assert!(Instant::now() < deadline, "newsdesk did not start");
-        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
-    }
+    Served::start(db_url, dir, &[("NEWSDESK_VIEW_FLUSH_MS", "600000")])
+        .ready()
+        .await
 }
 
-async fn beacons(served: &Served, article: i64, n: usize) {
+pub async fn beacons(served: &Served, article: i64, n: usize) {
     let client = awc::Client::default();
     let url = format!("{}/api/v1/articles/{article}/views", served.url);
     let mut left = n;
@@ -92,18 +32,8 @@ async fn beacons(served: &Served, article: i64, n: usize) {
 }
 
 /// Sends SIGTERM and waits for the process to exit.
-async fn terminate(mut served: Served) -> ExitStatus {
-    let pid = served.child.id().to_string();
-    let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    assert!(sent.success());
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(status) = served.child.try_wait().unwrap() {
-            return status;
-        }
-        assert!(Instant::now() < deadline, "newsdesk did not stop");
-        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-    }
+async fn terminate(served: Served) -> ExitStatus {
+    served.signal("TERM").await
 }
 
 db_test!(sigterm_writes_every_buffered_view, |backend| {
