@@ -134,6 +134,7 @@ def main():
     p.add_argument("--label", default="")
     p.add_argument("--log", required=True)
     p.add_argument("--out", required=True)
+    p.add_argument("--instances", type=int, default=1)
     a = p.parse_args()
     rng = random.Random(42)
     log = open(a.log, "ab")
@@ -215,6 +216,10 @@ def main():
     def with_base(u, b):
         return b + u if isinstance(u, str) else [b + x for x in u]
 
+    if a.instances > 1:
+        server.stop()
+        return compare_instances(a, env, log, ceil, reads, writes, rng)
+
     for name, urls in reads:
         record(name, "off", measure(with_base(urls, base), a))
     for name, urls, method, headers, body in writes:
@@ -256,6 +261,49 @@ def main():
         print(f"| {name} | – | {w['rps']:.0f} | {w['ratio']:.4f}× | {w['p99_ms']:.1f} | {w['errors']} |")
     print(f"\nPeak RSS of the server: {report['peak_rss_mb']} MB; seeding took {a.seed_seconds} s.")
     print(f"JSON: {a.out}")
+
+
+def compare_instances(a, env, log, ceil, reads, writes, rng):
+    """One instance against `a.instances` on the same database, cache off:
+    every request goes to a random instance (what a round-robin balancer
+    does), and the load generator shares the machine with all of them."""
+    chosen = {"every article by slug, shuffled", "list page 1", "random tag",
+              "comment POST, many articles", "view beacon, many articles"}
+    cases = [(n, u, "GET", [], None) for n, u in reads if n in chosen]
+    cases += [w for w in writes if w[0] in chosen]
+    off = dict(env, NEWSDESK_READ_CACHE_MS="0")
+
+    def spread(urls, bases):
+        urls = [urls] * 500 if isinstance(urls, str) else urls
+        return [rng.choice(bases) + u for u in urls]
+
+    rows = {}
+    for count in (1, a.instances):
+        servers = [Server([a.bin, "serve"], off, log) for _ in range(count)]
+        bases = [s.base for s in servers]
+        for name, urls, method, headers, body in cases:
+            r = measure(spread(urls, bases), a, method, headers, body)
+            rows[(name, count)] = r
+            print(f"  {name} ({count} instance(s)): {r['rps']:.0f} req/s, p99 {r['p99_ms']:.1f} ms",
+                  file=sys.stderr)
+        for server in servers:
+            server.stop()
+    report = {"backend": a.backend, "articles": a.articles, "instances": a.instances,
+              "ceiling_rps": ceil["rps"], "cpus": os.cpu_count(),
+              "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+              "results": [dict(r, endpoint=n, instances=c) for (n, c), r in rows.items()]}
+    os.makedirs(os.path.dirname(a.out) or ".", exist_ok=True)
+    with open(a.out, "w") as f:
+        json.dump(report, f, indent=2)
+    print(f"\n### {a.backend}, {a.articles} articles, cache off: 1 instance against "
+          f"{a.instances} ({os.cpu_count()} cores shared with the load generator)\n")
+    print(f"| request | 1 instance | {a.instances} instances | ratio | p99 ms ({a.instances}) |")
+    print("|---|---:|---:|---:|---:|")
+    for name, *_ in cases:
+        one, many = rows[(name, 1)], rows[(name, a.instances)]
+        print(f"| {name} | {one['rps']:.0f} | {many['rps']:.0f} | "
+              f"{many['rps'] / (one['rps'] or 1):.2f}× | {many['p99_ms']:.1f} |")
+    print(f"\nJSON: {a.out}")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,9 @@
 #   bench/run.sh --postgres URL        on PostgreSQL (a fresh schema in that database)
 #   bench/run.sh --database URL        an already seeded database (skips seeding)
 #   bench/run.sh --bin PATH            another newsdesk binary (e.g. an older build)
+#   bench/run.sh --postgres URL --instances 3
+#                                      total requests/s of 3 instances against 1
+#                                      on one PostgreSQL (cache off)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +25,7 @@ postgres=""
 label=""
 reuse=""
 bin_override=""
+instances=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) duration=3; warmup=1; shift ;;
@@ -32,7 +36,8 @@ while [ $# -gt 0 ]; do
     --label) label="$2"; shift 2 ;;
     --database) reuse="$2"; shift 2 ;;
     --bin) bin_override="$2"; shift 2 ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    --instances) instances="$2"; shift 2 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
 done
@@ -102,4 +107,4 @@ python3 bench/drive.py \
   --bin "$bin" --ceiling "$ceiling" --duration "$duration" --warmup "$warmup" \
   --connections "$connections" --backend "$backend" --articles "$articles" \
   --seed-seconds "$seed_secs" --label "$label" --log "$work/server.log" \
-  --out target/bench/results.json
+  --instances "$instances" --out target/bench/results.json
