@@ -42,7 +42,9 @@ where
             .configure(crate::articles::routes::routes)
             .configure(crate::tags::routes::routes)
             .configure(crate::authors::routes::routes)
-            .configure(crate::comments::routes::routes),
+            .configure(crate::comments::routes::routes)
+            .configure(crate::events::routes::routes)
+            .configure(crate::webhooks::routes::routes),
     )
     .configure(crate::ops::routes::routes)
 }
@@ -68,6 +70,9 @@ pub struct Application {
     state: web::Data<AppState>,
     flusher: actix_web::rt::task::JoinHandle<()>,
     purger: actix_web::rt::task::JoinHandle<()>,
+    /// The scheduler and the webhook worker.
+    scheduler: actix_web::rt::task::JoinHandle<()>,
+    webhooks: crate::webhooks::worker::Worker,
 }
 
 impl Application {
@@ -86,7 +91,12 @@ impl Application {
         let db = prepare_database(&config).await?;
         let state = web::Data::new(AppState::new(db, config.clone()));
         let port = listener.local_addr()?.port();
-        let server = serve(state.clone(), listener)?;
+        let read_cache = web::Data::new(ReadCache::new(
+            config.read_cache_ttl,
+            32 << 20,
+            state.writes.clone(),
+        ));
+        let server = serve(state.clone(), read_cache.clone(), listener)?;
         // Metrics are not worth refusing to serve the API for (a second
         // instance on one host finds the port taken): say so loudly instead.
         let metrics = match config.metrics_bind.map(|a| (a, TcpListener::bind(a))) {
@@ -104,6 +114,8 @@ impl Application {
         };
         let flusher = state.views.spawn_flusher(config.view_flush_interval);
         let purger = spawn_housekeeping(state.clone());
+        let scheduler = crate::events::scheduler::spawn(state.clone(), read_cache);
+        let webhooks = crate::webhooks::worker::Worker::spawn(state.clone());
         Ok(Self {
             port,
             server,
@@ -111,6 +123,8 @@ impl Application {
             state,
             flusher,
             purger,
+            scheduler,
+            webhooks,
         })
     }
 
@@ -143,6 +157,10 @@ impl Application {
         let served = self.server.await;
         self.flusher.abort();
         self.purger.abort();
+        self.scheduler.abort();
+        // Attempts in flight end as they are; their leases expire and the
+        // next start (or another instance) makes them again.
+        self.webhooks.stop();
         self.state.views.flush_on_shutdown();
         // Only after the final flush (which must run before this task
         // yields): stop the metrics listener and wait for its worker, so no
@@ -342,7 +360,11 @@ async fn openapi_document(doc: web::Data<OpenApiDocument>) -> HttpResponse {
 const OPENAPI_PATH: &str = "/api/openapi.json";
 const DOCS_PATTERN: &str = "/docs/{_:.*}";
 
-fn serve(state: web::Data<AppState>, listener: TcpListener) -> anyhow::Result<Server> {
+fn serve(
+    state: web::Data<AppState>,
+    read_cache: web::Data<ReadCache>,
+    listener: TcpListener,
+) -> anyhow::Result<Server> {
     let config = state.config.clone();
     let table = web::Data::new(
         RouteTable::from_openapi(&openapi())
@@ -351,12 +373,9 @@ fn serve(state: web::Data<AppState>, listener: TcpListener) -> anyhow::Result<Se
             .with_get(DOCS_PATTERN),
     );
     let document = web::Data::new(OpenApiDocument(openapi_json()));
-    let public_cache = web::Data::new(PublicCacheControl::new(config.cache_max_age));
-    let read_cache = web::Data::new(ReadCache::new(
-        config.read_cache_ttl,
-        32 << 20,
-        state.writes.clone(),
-    ));
+    let public_cache = web::Data::new(
+        PublicCacheControl::new(config.cache_max_age).until_next_publish(state.schedule.clone()),
+    );
     let limit = config.max_body_bytes;
     let workers = config
         .workers

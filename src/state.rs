@@ -37,6 +37,8 @@ pub struct AppState {
     pub view_dedup: ViewDedup,
     /// Rate limits and the sign-in back-off.
     pub limits: crate::limits::RateLimits,
+    /// When a scheduled article next goes live (kept by the scheduler).
+    pub schedule: Arc<crate::events::scheduler::NextPublish>,
 }
 
 impl AppState {
@@ -72,6 +74,7 @@ impl AppState {
             hasher,
             view_dedup,
             limits,
+            schedule: Arc::default(),
         }
     }
 }

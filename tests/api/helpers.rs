@@ -68,7 +68,12 @@ pub fn postgres_available() -> bool {
 /// A per-test database that is removed when the test ends.
 enum TestDb {
     Sqlite(tempfile::TempDir),
-    Postgres { base_url: String, schema: String },
+    Postgres {
+        base_url: String,
+        schema: String,
+    },
+    /// Another app's database: that app removes it.
+    Shared,
 }
 
 impl Drop for TestDb {
@@ -247,6 +252,22 @@ impl TestApp {
     /// Spawns with extra configuration variables (overriding the defaults).
     pub async fn spawn_with(backend: Backend, extra: &[(&str, &str)]) -> TestApp {
         let (db, db_url) = new_database(backend);
+        Self::spawn_on(backend, db, db_url, extra).await
+    }
+
+    /// A second instance on this app's database (as behind a load
+    /// balancer), or a restart of it once this one stopped. The database
+    /// stays as long as this app (its owner) lives.
+    pub async fn spawn_sharing(&self, extra: &[(&str, &str)]) -> TestApp {
+        Self::spawn_on(self.backend, TestDb::Shared, self.db_url.clone(), extra).await
+    }
+
+    async fn spawn_on(
+        backend: Backend,
+        db: TestDb,
+        db_url: String,
+        extra: &[(&str, &str)],
+    ) -> TestApp {
         let mut vars = base_vars(&db_url);
         for (k, v) in extra {
             vars.insert(k.to_string(), v.to_string());
