@@ -54,7 +54,7 @@ impl Event {
 pub struct EventListQuery {
     /// Only events with a greater id: the `id` of the last event seen (or
     /// `meta.next_cursor`). Default 0, the beginning of the log.
-    #[param(minimum = 0, example = 1041)]
+    #[param(minimum = 0, maximum = 9223372036854775807_i64, example = 1041)]
     pub after: Option<i64>,
     /// Events per answer, 1 to 1,000 (default 100).
     #[param(minimum = 1, maximum = 1000, example = 100)]
