@@ -56,6 +56,12 @@ def before_call(ctx, case, kwargs):
         body["author_id"] = ADMIN_ID
     if _number(body.get("parent_id")):
         body["parent_id"] = None
+    if operation_id in ("createWebhook", "updateWebhook") and "url" in body:
+        # Whether a host name is refused depends on where it resolves (a
+        # private address is a 422): a fixed public name keeps the case
+        # valid wherever the run is.
+        body["url"] = "https://hooks.example.com/newsdesk"
+
     if operation_id == "updateUser" and str(target) == str(ADMIN_ID):
         # A password change ends every access token of the account, the
         # run's own included: the admin keeps its password. Changing one's

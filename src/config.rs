@@ -87,6 +87,23 @@ pub struct Config {
     pub view_dedup_window: Duration,
     /// Rate limits (see `limits`); `None` in one means off.
     pub rates: crate::limits::Rates,
+    /// Webhook delivery (see `webhooks`).
+    pub webhooks: WebhookConfig,
+}
+
+/// How webhooks are delivered.
+#[derive(Debug, Clone)]
+pub struct WebhookConfig {
+    /// Wait before the first retry; each next one waits about 4x longer.
+    pub retry_base: Duration,
+    /// How long a delivery is retried before it counts as failed.
+    pub retry_for: Duration,
+    /// Changes to one object within this window make one delivery.
+    pub coalesce: Duration,
+    /// Longest wait for a receiver's answer (connect included).
+    pub timeout: Duration,
+    /// Whether private, loopback and link-local targets are allowed.
+    pub allow_private: bool,
 }
 
 /// Every variable with its default: the single source for `.env.example`.
@@ -126,6 +143,11 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("NEWSDESK_RATE_PASSWORD", "10/1h"),
     ("NEWSDESK_RATE_COMMENTS", "20/1m"),
     ("NEWSDESK_RATE_VIEWS", "600/1m"),
+    ("NEWSDESK_WEBHOOK_RETRY_BASE_MS", "10000"),
+    ("NEWSDESK_WEBHOOK_RETRY_FOR", "24h"),
+    ("NEWSDESK_WEBHOOK_COALESCE_MS", "2000"),
+    ("NEWSDESK_WEBHOOK_TIMEOUT_MS", "10000"),
+    ("NEWSDESK_WEBHOOK_ALLOW_PRIVATE", "false"),
 ];
 
 const SECRET_FILE: &str = "jwt_secret";
@@ -354,6 +376,39 @@ impl Config {
             views: rate("NEWSDESK_RATE_VIEWS")?,
         };
 
+        let webhooks = WebhookConfig {
+            retry_base: Duration::from_millis(number::<u64>(
+                &or_default("NEWSDESK_WEBHOOK_RETRY_BASE_MS"),
+                "NEWSDESK_WEBHOOK_RETRY_BASE_MS",
+                1,
+                3_600_000,
+            )?),
+            retry_for: duration(
+                &or_default("NEWSDESK_WEBHOOK_RETRY_FOR"),
+                "NEWSDESK_WEBHOOK_RETRY_FOR",
+            )?,
+            coalesce: Duration::from_millis(number::<u64>(
+                &or_default("NEWSDESK_WEBHOOK_COALESCE_MS"),
+                "NEWSDESK_WEBHOOK_COALESCE_MS",
+                0,
+                600_000,
+            )?),
+            timeout: Duration::from_millis(number::<u64>(
+                &or_default("NEWSDESK_WEBHOOK_TIMEOUT_MS"),
+                "NEWSDESK_WEBHOOK_TIMEOUT_MS",
+                100,
+                120_000,
+            )?),
+            allow_private: {
+                let var = "NEWSDESK_WEBHOOK_ALLOW_PRIVATE";
+                match or_default(var).to_ascii_lowercase().as_str() {
+                    "true" | "1" | "yes" => true,
+                    "false" | "0" | "no" => false,
+                    _ => return Err(bad(var, "must be true or false")),
+                }
+            },
+        };
+
         let var = "NEWSDESK_LOG_FORMAT";
         let log_format = match or_default(var).to_ascii_lowercase().as_str() {
             "text" => LogFormat::Text,
@@ -401,6 +456,7 @@ impl Config {
             trusted_proxies,
             view_dedup_window,
             rates,
+            webhooks,
         })
     }
 }

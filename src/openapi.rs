@@ -67,6 +67,8 @@ Timestamps are RFC 3339 in UTC with whole seconds.\n\nLimits: a query string ove
         (name = "authors", description = "Public bylines: users with published articles"),
         (name = "views", description = "The anonymous view beacon; counts are written in batches"),
         (name = "comments", description = "Reader comments, threads and moderation"),
+        (name = "events", description = "The event log: every public change, in order, resumable"),
+        (name = "webhooks", description = "Webhooks (admins): signed deliveries of events, with retries and a log"),
         (name = "operations", description = "Health and readiness"),
     )
 )]

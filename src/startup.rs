@@ -42,7 +42,9 @@ where
             .configure(crate::articles::routes::routes)
             .configure(crate::tags::routes::routes)
             .configure(crate::authors::routes::routes)
-            .configure(crate::comments::routes::routes),
+            .configure(crate::comments::routes::routes)
+            .configure(crate::events::routes::routes)
+            .configure(crate::webhooks::routes::routes),
     )
     .configure(crate::ops::routes::routes)
 }
@@ -68,6 +70,9 @@ pub struct Application {
     state: web::Data<AppState>,
     flusher: actix_web::rt::task::JoinHandle<()>,
     purger: actix_web::rt::task::JoinHandle<()>,
+    /// The scheduler and the webhook worker.
+    scheduler: actix_web::rt::task::JoinHandle<()>,
+    webhooks: crate::webhooks::worker::Worker,
 }
 
 impl Application {
@@ -112,6 +117,8 @@ impl Application {
         )?;
         let flusher = state.views.spawn_flusher(config.view_flush_interval);
         let purger = spawn_housekeeping(state.clone());
+        let scheduler = crate::events::scheduler::spawn(state.clone());
+        let webhooks = crate::webhooks::worker::Worker::spawn(state.clone());
         Ok(Self {
             port,
             server,
@@ -119,6 +126,8 @@ impl Application {
             state,
             flusher,
             purger,
+            scheduler,
+            webhooks,
         })
     }
 
@@ -152,6 +161,10 @@ impl Application {
         self.state.cluster.stop();
         self.flusher.abort();
         self.purger.abort();
+        self.scheduler.abort();
+        // Attempts in flight end as they are; their leases expire and the
+        // next start (or another instance) makes them again.
+        self.webhooks.stop();
         self.state.views.flush_on_shutdown();
         // Only after the final flush (which must run before this task
         // yields): stop the metrics listener and wait for its worker, so no
@@ -374,7 +387,9 @@ fn serve(state: web::Data<AppState>, listener: TcpListener) -> anyhow::Result<Se
             .with_get(DOCS_PATTERN),
     );
     let document = web::Data::new(OpenApiDocument(openapi_json()));
-    let public_cache = web::Data::new(PublicCacheControl::new(config.cache_max_age));
+    let public_cache = web::Data::new(
+        PublicCacheControl::new(config.cache_max_age).until_next_publish(state.schedule.clone()),
+    );
     let read_cache: web::Data<ReadCache> = web::Data::from(state.read_cache.clone());
     let limit = config.max_body_bytes;
     let workers = config

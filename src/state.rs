@@ -43,6 +43,8 @@ pub struct AppState {
     pub read_cache: Arc<ReadCache>,
     /// Tells other instances on the same PostgreSQL what went stale.
     pub cluster: Cluster,
+    /// When a scheduled article next goes live (kept by the scheduler).
+    pub schedule: Arc<crate::events::scheduler::NextPublish>,
 }
 
 impl AppState {
@@ -107,6 +109,7 @@ impl AppState {
             limits,
             read_cache,
             cluster,
+            schedule: Arc::default(),
         }
     }
 }

@@ -4,7 +4,8 @@
 //!
 //! Everything that changes an article goes through [`save`], inside one
 //! transaction: it renders the body, bumps `version`, writes the tag links,
-//! the slug redirect and the revision, so no path can forget one of them.
+//! the slug redirect, the revision and the event, so no path can forget
+//! one of them.
 
 use chrono::NaiveDateTime;
 
@@ -652,5 +653,7 @@ fn save(
         &snapshot,
         now,
     )?;
+    // Last: the event log's insert orders commits (see `events::queries`).
+    crate::events::article_saved(conn, old.map(|(_, s)| s), &row, now)?;
     Ok(row)
 }

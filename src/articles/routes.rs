@@ -495,9 +495,19 @@ async fn create_article(
         .await?;
     // A beacon may have cached "no such article" for this id.
     state.stale(Stale::Article(article.id));
+    note_schedule(&state, &article);
     let mut res = HttpResponse::Created();
     res.insert_header((header::LOCATION, format!("/api/v1/articles/{}", article.id)));
     Ok(article_response(res, true, article))
+}
+
+/// Public cache lifetimes must not run past a publication just scheduled.
+fn note_schedule(state: &AppState, article: &Article) {
+    if article.status == super::dto::ArticleStatus::Published
+        && let Some(at) = article.published_at
+    {
+        state.schedule.earlier(at);
+    }
 }
 
 fn if_match(req: &HttpRequest) -> Result<Option<String>, ApiError> {
@@ -566,6 +576,7 @@ async fn update_article(
         .await?;
     // Status or date may have changed what the view beacon may count.
     state.stale(Stale::Article(id));
+    note_schedule(&state, &article);
     Ok(article_response(HttpResponse::Ok(), true, article))
 }
 
@@ -607,7 +618,9 @@ async fn delete_article(
         .write(move |conn| {
             let (row, _) = content::load_editable(conn, &user, id, now)?;
             pre.check(row.id, row.version)?;
+            let tags = queries::tags_of(conn, id)?;
             queries::delete(conn, id)?;
+            crate::events::article_deleted(conn, &row, &tags, now)?;
             Ok(())
         })
         .await?;

@@ -20,6 +20,7 @@ use crate::auth::{AuthUser, MaybeUser, Role};
 use crate::config::CommentModeration;
 use crate::db::DbConnection;
 use crate::error::{ApiError, Problem};
+use crate::events::EventType;
 use crate::http::{Json, Page, PageRequest, Sort, StrictQuery};
 use crate::state::AppState;
 use crate::validate::Validator;
@@ -254,6 +255,8 @@ async fn create_comment(
                 counts::count_approved(conn, article_id, row.created_at, 1)?;
             }
             let author = author_of(conn, &row)?;
+            let comment = Comment::new(row.clone(), author.clone());
+            crate::events::comment_event(conn, EventType::CommentCreated, &comment, now)?;
             Ok((row, author))
         })
         .await?;
@@ -446,6 +449,11 @@ async fn update_comment(
                 counts::count_approved(conn, row.article_id, row.created_at, delta)?;
             }
             let author = author_of(conn, &row)?;
+            if is && !was {
+                let comment = Comment::new(row.clone(), author.clone());
+                let now = row.updated_at;
+                crate::events::comment_event(conn, EventType::CommentApproved, &comment, now)?;
+            }
             Ok((row, author))
         })
         .await?;

@@ -126,6 +126,60 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// The durable event log (see `events`).
+    events (id) {
+        id -> BigInt,
+        #[sql_name = "type"]
+        kind -> Text,
+        subject -> Text,
+        data -> Text,
+        purge_keys -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Scheduled articles whose `article.published` has not fired yet.
+    scheduled_articles (article_id) {
+        article_id -> BigInt,
+        publish_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhooks (id) {
+        id -> BigInt,
+        url -> Text,
+        events -> Text,
+        secret -> Text,
+        active -> Bool,
+        last_event_id -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        webhook_id -> BigInt,
+        event_id -> BigInt,
+        event_type -> Text,
+        subject -> Text,
+        purge_keys -> Text,
+        attempt -> Integer,
+        status -> Text,
+        response_status -> Nullable<Integer>,
+        duration_ms -> Nullable<BigInt>,
+        error -> Nullable<Text>,
+        next_attempt_at -> Nullable<Timestamp>,
+        lease_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(articles -> users (author_id));
 diesel::joinable!(article_tags -> articles (article_id));
@@ -135,6 +189,8 @@ diesel::joinable!(slug_redirects -> articles (article_id));
 diesel::joinable!(comments -> articles (article_id));
 diesel::joinable!(comments -> users (author_id));
 diesel::joinable!(article_daily_stats -> articles (article_id));
+diesel::joinable!(scheduled_articles -> articles (article_id));
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -146,4 +202,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     slug_redirects,
     comments,
     article_daily_stats,
+    events,
+    scheduled_articles,
+    webhooks,
+    webhook_deliveries,
 );

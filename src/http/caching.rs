@@ -11,14 +11,48 @@ use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpResponse, web};
 
-/// The `Cache-Control` value for anonymous reads, kept in app data.
+/// The `Cache-Control` value for anonymous reads, kept in app data. Its
+/// max-age never runs past the next scheduled publication, when lists,
+/// counts and pages change with no write.
 #[derive(Debug, Clone)]
-pub struct PublicCacheControl(pub HeaderValue);
+pub struct PublicCacheControl {
+    max_age: u32,
+    value: HeaderValue,
+    next_publish: Option<std::sync::Arc<crate::events::scheduler::NextPublish>>,
+}
 
 impl PublicCacheControl {
     pub fn new(max_age: u32) -> Self {
+        Self {
+            max_age,
+            value: Self::header(max_age),
+            next_publish: None,
+        }
+    }
+
+    /// Caps max-age by the time left until `next` goes live.
+    pub fn until_next_publish(
+        mut self,
+        next: std::sync::Arc<crate::events::scheduler::NextPublish>,
+    ) -> Self {
+        self.next_publish = Some(next);
+        self
+    }
+
+    fn header(max_age: u32) -> HeaderValue {
         let value = format!("public, max-age={max_age}");
-        Self(HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static("no-cache")))
+        HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static("no-cache"))
+    }
+
+    /// The value for a response made now.
+    pub fn value(&self) -> HeaderValue {
+        let left = self.next_publish.as_ref().and_then(|n| n.seconds_left());
+        match left {
+            Some(left) if left < u64::from(self.max_age) => {
+                Self::header(u32::try_from(left).unwrap_or(0))
+            }
+            _ => self.value.clone(),
+        }
     }
 }
 
@@ -50,7 +84,7 @@ pub async fn middleware(
     let authenticated = req.headers().contains_key(header::AUTHORIZATION);
     let public = req
         .app_data::<web::Data<PublicCacheControl>>()
-        .map(|c| c.0.clone());
+        .map(|c| c.value());
     let request_headers = req.headers().clone();
 
     let mut res = next.call(req).await?;

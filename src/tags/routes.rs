@@ -9,6 +9,7 @@ use super::queries::{self, TagChanges};
 use crate::articles::content::{check_no_nul, query_text};
 use crate::auth::{AuthUser, MaybeUser, Role};
 use crate::error::{ApiError, Problem};
+use crate::events::{self, EventType, keys};
 use crate::http::list::NameOrCount;
 use crate::http::{Json, Page, PageRequest, Sort, StrictQuery};
 use crate::state::AppState;
@@ -182,13 +183,18 @@ async fn create_tag(
             if queries::slug_taken(conn, &slug, None)? {
                 return Err(ApiError::conflict("a tag with this slug already exists"));
             }
-            Ok(queries::insert(
+            let now = crate::time::now();
+            let row = queries::insert(conn, &slug, &name, description.as_deref(), now)?;
+            let tag = Tag::from_row(row.clone(), 0);
+            events::record(
                 conn,
-                &slug,
-                &name,
-                description.as_deref(),
-                crate::time::now(),
-            )?)
+                EventType::TagCreated,
+                &events::tag_subject(row.id),
+                &tag,
+                &keys::for_tag(&[&row.slug]),
+                now,
+            )?;
+            Ok(row)
         })
         .await?;
     Ok(HttpResponse::Created()
@@ -261,7 +267,22 @@ async fn update_tag(
                 updated_at: Some(now),
             };
             let row = queries::update(conn, current.id, &changes)?;
-            Ok(queries::find_by_slug(conn, &row.slug, now)?)
+            let (row, count) = queries::find_by_slug(conn, &row.slug, now)?;
+            if row.updated_at != current.updated_at
+                || row.slug != current.slug
+                || row.name != current.name
+                || row.description != current.description
+            {
+                events::record(
+                    conn,
+                    EventType::TagUpdated,
+                    &events::tag_subject(row.id),
+                    &Tag::from_row(row.clone(), count),
+                    &keys::for_tag(&[&current.slug, &row.slug]),
+                    now,
+                )?;
+            }
+            Ok((row, count))
         })
         .await?;
     Ok(HttpResponse::Ok().json(Tag::from_row(row, count)))
@@ -296,6 +317,14 @@ async fn delete_tag(
         .write(move |conn| {
             let (row, _) = queries::find_by_slug(conn, &slug, now)?;
             queries::delete(conn, row.id)?;
+            events::record(
+                conn,
+                EventType::TagDeleted,
+                &events::tag_subject(row.id),
+                &serde_json::json!({ "id": row.id, "slug": row.slug }),
+                &keys::for_tag(&[&row.slug]),
+                now,
+            )?;
             Ok(())
         })
         .await?;

@@ -261,7 +261,7 @@ async fn a_lost_listener_reconnects_and_is_counted() {
         return;
     }
     let a = TestApp::spawn(Backend::Postgres).await;
-    let b = TestApp::spawn_on(&a, &LONG_CACHES).await;
+    let b = a.spawn_sharing(&LONG_CACHES).await;
     let id = visible_article(&a).await;
     let (_, editor) = a.user(Role::Editor).await;
     let path = format!("/api/v1/articles/{id}");

@@ -72,7 +72,7 @@ pub enum TestDb {
         base_url: String,
         schema: String,
     },
-    /// Another instance's database: it removes it.
+    /// Another app's database: that app removes it.
     Shared,
 }
 
@@ -256,9 +256,11 @@ impl TestApp {
         Self::start(backend, db, db_url, extra).await
     }
 
-    /// A second instance on this app's database (which this app owns).
-    pub async fn spawn_on(other: &TestApp, extra: &[(&str, &str)]) -> TestApp {
-        Self::start(other.backend, TestDb::Shared, other.db_url.clone(), extra).await
+    /// A second instance on this app's database (as behind a load
+    /// balancer), or a restart of it once this one stopped. The database
+    /// stays as long as this app (its owner) lives.
+    pub async fn spawn_sharing(&self, extra: &[(&str, &str)]) -> TestApp {
+        Self::start(self.backend, TestDb::Shared, self.db_url.clone(), extra).await
     }
 
     async fn start(

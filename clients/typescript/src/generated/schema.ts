@@ -608,6 +608,128 @@ export interface paths {
         patch: operations["updateComment"];
         trace?: never;
     };
+    "/api/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List events
+         * @description Editors and admins. The event log, oldest first: every change a front
+         *     end, CDN or search index cares about, written in the same transaction
+         *     as the change. Resume with `after` set to the last `id` seen (also
+         *     `meta.next_cursor`, present while more events follow): ids only grow,
+         *     and an event never appears behind one already listed. `meta.total`
+         *     counts the events after `after`.
+         */
+        get: operations["listEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List webhooks
+         * @description Admins. Newest first by default. Secrets are not shown.
+         */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Create a webhook
+         * @description Admins. Answers with the webhook and its signing `secret`, shown this
+         *     once. The webhook receives the events recorded after its creation.
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a webhook
+         * @description Admins. The secret is not shown.
+         */
+        get: operations["getWebhook"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook
+         * @description Admins. Its delivery log goes with it; attempts in flight end unrecorded.
+         */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a webhook
+         * @description Admins. Only the fields sent change. A deactivated webhook gets no
+         *     deliveries of the events recorded meanwhile; its pending ones wait.
+         */
+        patch: operations["updateWebhook"];
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a webhook's deliveries
+         * @description Admins. Newest first by default: each delivery with its latest
+         *     attempt's status code and duration, and when the next one is due.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Redeliver
+         * @description Admins. Sends that delivery's event again, as a new delivery due now
+         *     (with the same `webhook-id`, so a receiver that has it can tell).
+         *     Answers 202 with the new delivery.
+         */
+        post: operations["redeliverWebhookDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -1137,6 +1259,35 @@ export interface components {
             password: string;
             role: components["schemas"]["Role"];
         };
+        /**
+         * @description Body of `POST /webhooks`.
+         * @example {
+         *       "events": [
+         *         "article.published",
+         *         "article.updated"
+         *       ],
+         *       "url": "https://example.com/hooks/newsdesk"
+         *     }
+         */
+        CreateWebhook: {
+            /** @description Default true. */
+            active?: boolean | null;
+            /** @description Event types to send (repeats ignored), or `["*"]` for all. */
+            events: string[];
+            /**
+             * @description An http(s) URL with a host name. Its addresses must be public
+             *     (unless `NEWSDESK_WEBHOOK_ALLOW_PRIVATE=true`).
+             */
+            url: string;
+        };
+        /** @description A new webhook with its signing secret: the only time it is shown. */
+        CreatedWebhook: components["schemas"]["Webhook"] & {
+            /**
+             * @description `whsec_` and the base64 of the HMAC key (Standard Webhooks).
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
+            secret: string;
+        };
         /** @description Counts of one UTC day. */
         DailyStat: {
             /**
@@ -1155,6 +1306,74 @@ export interface components {
              */
             comments: number;
         };
+        /**
+         * @description One delivery of an event to a webhook, with its latest attempt.
+         * @example {
+         *       "attempt": 1,
+         *       "created_at": "2024-05-16T01:00:00Z",
+         *       "duration_ms": 84,
+         *       "error": null,
+         *       "event_id": 1042,
+         *       "event_type": "article.published",
+         *       "id": 77,
+         *       "next_attempt_at": null,
+         *       "response_status": 200,
+         *       "status": "succeeded"
+         *     }
+         */
+        Delivery: {
+            /**
+             * Format: int64
+             * @example 77
+             */
+            id: number;
+            /**
+             * Format: int64
+             * @description The event sent (the latest one when changes were coalesced); also
+             *     the `webhook-id` the receiver sees, as `evt_{event_id}`.
+             * @example 1042
+             */
+            event_id: number;
+            /** @example article.published */
+            event_type: string;
+            /**
+             * Format: int32
+             * @description Attempts made so far (0 before the first).
+             * @example 1
+             */
+            attempt: number;
+            status: components["schemas"]["DeliveryStatus"];
+            /**
+             * Format: int32
+             * @description The receiver's status code at the latest attempt, if it answered.
+             * @example 200
+             */
+            response_status?: number | null;
+            /**
+             * Format: int64
+             * @description How long the latest attempt took.
+             * @example 84
+             */
+            duration_ms?: number | null;
+            /**
+             * @description Why the latest attempt failed without an answer (refused address,
+             *     no connection, timeout).
+             * @example null
+             */
+            error?: string | null;
+            /**
+             * Format: date-time
+             * @description When the next attempt is due, while `pending`.
+             */
+            next_attempt_at?: string | null;
+            /** Format: date-time */
+            created_at: string;
+        };
+        /**
+         * @description The state of a delivery.
+         * @enum {string}
+         */
+        DeliveryStatus: "pending" | "succeeded" | "failed";
         /** @description Who made a revision (`null` once that user is deleted). */
         EditorRef: {
             /**
@@ -1164,6 +1383,56 @@ export interface components {
             id: number;
             /** @example Daniel Kim */
             name: string;
+        };
+        /**
+         * @description One entry of the event log. `id` grows with every event and is the
+         *     cursor to resume from (`after`).
+         * @example {
+         *       "created_at": "2024-05-16T01:00:00Z",
+         *       "data": {
+         *         "id": 42,
+         *         "slug": "fighting-for-freedom-us-and-south-korea",
+         *         "title": "Fighting for Freedom"
+         *       },
+         *       "id": 1042,
+         *       "purge_keys": [
+         *         "article-42",
+         *         "author-7",
+         *         "list-articles",
+         *         "tag-north-korea"
+         *       ],
+         *       "type": "article.published"
+         *     }
+         */
+        Event: {
+            /**
+             * Format: int64
+             * @example 1042
+             */
+            id: number;
+            /**
+             * @description `article.published`, `article.updated`, `article.unpublished`,
+             *     `article.deleted`, `article.scheduled`, `comment.created`,
+             *     `comment.approved`, `tag.created`, `tag.updated` or `tag.deleted`.
+             * @example article.published
+             */
+            type: string;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * @description The object as the public API shows it after the change (an article,
+             *     comment or tag), or `{id, slug}` of a deleted one.
+             */
+            data: Record<string, never>;
+            /**
+             * @description What a CDN should purge: the `Surrogate-Key`/`Cache-Tag` names of
+             *     the responses this change affects.
+             * @example [
+             *       "article-42",
+             *       "list-articles"
+             *     ]
+             */
+            purge_keys: string[];
         };
         /** @description One invalid field of a request. */
         FieldError: {
@@ -1353,6 +1622,92 @@ export interface components {
             meta: components["schemas"]["PageMeta"];
         };
         /** @description The list envelope: `{data: [...], meta: {...}}`. */
+        Page_Delivery: {
+            data: {
+                /**
+                 * Format: int64
+                 * @example 77
+                 */
+                id: number;
+                /**
+                 * Format: int64
+                 * @description The event sent (the latest one when changes were coalesced); also
+                 *     the `webhook-id` the receiver sees, as `evt_{event_id}`.
+                 * @example 1042
+                 */
+                event_id: number;
+                /** @example article.published */
+                event_type: string;
+                /**
+                 * Format: int32
+                 * @description Attempts made so far (0 before the first).
+                 * @example 1
+                 */
+                attempt: number;
+                status: components["schemas"]["DeliveryStatus"];
+                /**
+                 * Format: int32
+                 * @description The receiver's status code at the latest attempt, if it answered.
+                 * @example 200
+                 */
+                response_status?: number | null;
+                /**
+                 * Format: int64
+                 * @description How long the latest attempt took.
+                 * @example 84
+                 */
+                duration_ms?: number | null;
+                /**
+                 * @description Why the latest attempt failed without an answer (refused address,
+                 *     no connection, timeout).
+                 * @example null
+                 */
+                error?: string | null;
+                /**
+                 * Format: date-time
+                 * @description When the next attempt is due, while `pending`.
+                 */
+                next_attempt_at?: string | null;
+                /** Format: date-time */
+                created_at: string;
+            }[];
+            meta: components["schemas"]["PageMeta"];
+        };
+        /** @description The list envelope: `{data: [...], meta: {...}}`. */
+        Page_Event: {
+            data: {
+                /**
+                 * Format: int64
+                 * @example 1042
+                 */
+                id: number;
+                /**
+                 * @description `article.published`, `article.updated`, `article.unpublished`,
+                 *     `article.deleted`, `article.scheduled`, `comment.created`,
+                 *     `comment.approved`, `tag.created`, `tag.updated` or `tag.deleted`.
+                 * @example article.published
+                 */
+                type: string;
+                /** Format: date-time */
+                created_at: string;
+                /**
+                 * @description The object as the public API shows it after the change (an article,
+                 *     comment or tag), or `{id, slug}` of a deleted one.
+                 */
+                data: Record<string, never>;
+                /**
+                 * @description What a CDN should purge: the `Surrogate-Key`/`Cache-Tag` names of
+                 *     the responses this change affects.
+                 * @example [
+                 *       "article-42",
+                 *       "list-articles"
+                 *     ]
+                 */
+                purge_keys: string[];
+            }[];
+            meta: components["schemas"]["PageMeta"];
+        };
+        /** @description The list envelope: `{data: [...], meta: {...}}`. */
         Page_RevisionSummary: {
             data: {
                 /**
@@ -1411,6 +1766,36 @@ export interface components {
                 bio?: string | null;
                 /** @example https://images.example.com/daniel.jpg */
                 avatar_url?: string | null;
+                /** Format: date-time */
+                created_at: string;
+                /** Format: date-time */
+                updated_at: string;
+            }[];
+            meta: components["schemas"]["PageMeta"];
+        };
+        /** @description The list envelope: `{data: [...], meta: {...}}`. */
+        Page_Webhook: {
+            data: {
+                /**
+                 * Format: int64
+                 * @example 3
+                 */
+                id: number;
+                /** @example https://example.com/hooks/newsdesk */
+                url: string;
+                /**
+                 * @description Event types sent, or `["*"]` for every type.
+                 * @example [
+                 *       "article.published"
+                 *     ]
+                 */
+                events: string[];
+                /**
+                 * @description Inactive webhooks get nothing: events meanwhile are skipped and
+                 *     pending deliveries wait.
+                 * @example true
+                 */
+                active: boolean;
                 /** Format: date-time */
                 created_at: string;
                 /** Format: date-time */
@@ -1731,6 +2116,17 @@ export interface components {
             role?: null | components["schemas"]["Role"];
         };
         /**
+         * @description Body of `PATCH /webhooks/{id}`: only the fields sent change.
+         * @example {
+         *       "active": false
+         *     }
+         */
+        UpdateWebhook: {
+            active?: boolean | null;
+            events?: string[] | null;
+            url?: string | null;
+        };
+        /**
          * @description A user account. `email` is shown only to the user and to admins;
          *     the password hash never leaves the server.
          * @example {
@@ -1762,6 +2158,47 @@ export interface components {
             bio?: string | null;
             /** @example https://images.example.com/daniel.jpg */
             avatar_url?: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /**
+         * @description A webhook: where newsdesk sends which events. The secret is shown
+         *     once, when the webhook is created.
+         * @example {
+         *       "active": true,
+         *       "created_at": "2024-05-16T01:00:00Z",
+         *       "events": [
+         *         "article.published",
+         *         "article.updated"
+         *       ],
+         *       "id": 3,
+         *       "updated_at": "2024-05-16T01:00:00Z",
+         *       "url": "https://example.com/hooks/newsdesk"
+         *     }
+         */
+        Webhook: {
+            /**
+             * Format: int64
+             * @example 3
+             */
+            id: number;
+            /** @example https://example.com/hooks/newsdesk */
+            url: string;
+            /**
+             * @description Event types sent, or `["*"]` for every type.
+             * @example [
+             *       "article.published"
+             *     ]
+             */
+            events: string[];
+            /**
+             * @description Inactive webhooks get nothing: events meanwhile are skipped and
+             *     pending deliveries wait.
+             * @example true
+             */
+            active: boolean;
             /** Format: date-time */
             created_at: string;
             /** Format: date-time */
@@ -4354,6 +4791,569 @@ export interface operations {
             };
             /** @description Invalid fields */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listEvents: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only events with a greater id: the `id` of the last event seen (or
+                 *     `meta.next_cursor`). Default 0, the beginning of the log.
+                 * @example 1041
+                 */
+                after?: number;
+                /**
+                 * @description Events per answer, 1 to 1,000 (default 100).
+                 * @example 100
+                 */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Events after the cursor */
+            200: {
+                headers: {
+                    /** @description RFC 8288 link to the next events (rel=next), while more follow */
+                    Link?: string;
+                    /** @description Events after the cursor */
+                    "X-Total-Count"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Event"];
+                };
+            };
+            /** @description Bad query parameter (unknown parameter, negative after, limit outside 1..1000) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an editor */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listWebhooks: {
+        parameters: {
+            query?: {
+                /** @example 1 */
+                page?: number;
+                /** @example 20 */
+                per_page?: number;
+                after?: string;
+                /**
+                 * @description `created_at` or `-created_at` (default, newest first).
+                 * @example -created_at
+                 */
+                sort?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of webhooks */
+            200: {
+                headers: {
+                    /** @description RFC 8288 pagination links */
+                    Link?: string;
+                    /** @description Total webhooks */
+                    "X-Total-Count"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Webhook"];
+                };
+            };
+            /** @description Bad query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhook"];
+            };
+        };
+        responses: {
+            /** @description Created; `secret` is shown only now */
+            201: {
+                headers: {
+                    /** @description URL of the new webhook */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedWebhook"];
+                };
+            };
+            /** @description Malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields (a url that is not http(s) with a host name or leads to a non-public address, an unknown event type) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            /** @description The id is not an integer */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such webhook */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The id is not an integer */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such webhook */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    updateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateWebhook"];
+            };
+        };
+        responses: {
+            /** @description The updated webhook */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            /** @description Malformed JSON or id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such webhook */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @example 1 */
+                page?: number;
+                /** @example 20 */
+                per_page?: number;
+                after?: string;
+                /**
+                 * @description `created_at` or `-created_at` (default, newest first).
+                 * @example -created_at
+                 */
+                sort?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Webhook id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of deliveries */
+            200: {
+                headers: {
+                    /** @description RFC 8288 pagination links */
+                    Link?: string;
+                    /** @description Total deliveries */
+                    "X-Total-Count"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Delivery"];
+                };
+            };
+            /** @description Bad query parameter or id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such webhook */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    redeliverWebhookDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Webhook id */
+                id: number;
+                /** @description Delivery id */
+                delivery_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Delivery"];
+                };
+            };
+            /** @description An id is not an integer */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such webhook or delivery */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The webhook is not active */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
