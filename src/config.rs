@@ -585,6 +585,11 @@ mod tests {
             ("NEWSDESK_JWT_SECRET", "short"),
             ("NEWSDESK_CORS_ORIGINS", "example.com"),
             ("NEWSDESK_LOG_FORMAT", "xml"),
+            ("NEWSDESK_WEBHOOK_RETRY_BASE_MS", "0"),
+            ("NEWSDESK_WEBHOOK_RETRY_FOR", "forever"),
+            ("NEWSDESK_WEBHOOK_COALESCE_MS", "-5"),
+            ("NEWSDESK_WEBHOOK_TIMEOUT_MS", "10"),
+            ("NEWSDESK_WEBHOOK_ALLOW_PRIVATE", "maybe"),
         ] {
             let err = cfg(&[(var, value)]).unwrap_err();
             assert_eq!(err.var, var, "{value}");

@@ -1,6 +1,6 @@
 //! Request and response types of `/webhooks`.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -175,8 +175,9 @@ impl Delivery {
             response_status: row.response_status,
             duration_ms: row.duration_ms,
             error: row.error,
-            next_attempt_at: row.next_attempt_at.map(to_api),
-            created_at: to_api(row.created_at),
+            // Whole seconds, like every timestamp of the API.
+            next_attempt_at: row.next_attempt_at.map(|t| to_api(t.trunc_subsecs(0))),
+            created_at: to_api(row.created_at.trunc_subsecs(0)),
         }
     }
 }

@@ -159,3 +159,35 @@ db_test!(
         assert_eq!(published, ids, "each article published exactly once");
     }
 );
+
+db_test!(going_live_empties_the_read_cache, |backend| {
+    // A long-lived read cache: only the scheduler's publication can make
+    // the new story appear in the cached list at once.
+    let app = TestApp::spawn_with(backend, &[("NEWSDESK_READ_CACHE_MS", "60000")]).await;
+    let (_, editor) = app.user(Role::Editor).await;
+    let id = schedule(&app, &editor, "Cached away", in_secs(2)).await;
+    let before = app.get("/api/v1/articles", None).await;
+    assert_eq!(before.json()["meta"]["total"], 0);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let events = events_after(&app, &editor, 0).await;
+        if types(&events).len() == 2 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{events:?}");
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The cache is emptied right after the commit that the event log
+    // shows: allow the scheduler that moment, far less than the cache's
+    // 60 s.
+    let mut after = app.get("/api/v1/articles", None).await;
+    for _ in 0..20 {
+        if after.json()["meta"]["total"] == 1 {
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+        after = app.get("/api/v1/articles", None).await;
+    }
+    assert_eq!(after.json()["meta"]["total"], 1);
+    assert_eq!(after.json()["data"][0]["id"], id);
+});

@@ -527,3 +527,27 @@ db_test!(deliveries_to_a_private_address_are_refused, |backend| {
     assert_eq!(log[0]["status"], "pending");
     assert!(receiver.hits().is_empty());
 });
+
+db_test!(a_delivery_fails_once_its_retries_run_out, |backend| {
+    let mut settings: Vec<(&str, &str)> = FAST.to_vec();
+    settings.push(("NEWSDESK_WEBHOOK_RETRY_FOR", "1s"));
+    let app = TestApp::spawn_with(backend, &settings).await;
+    let receiver = Receiver::start(usize::MAX);
+    let (_, admin) = app.user(Role::Admin).await;
+    let (hook, _) = webhook(&app, &admin, &receiver.url(), json!(["*"])).await;
+    publish(&app, &admin, "Never taken").await;
+    let log = wait_deliveries(&app, &admin, hook, |d| {
+        d.first().is_some_and(|x| x["status"] == "failed")
+    })
+    .await;
+    assert_eq!(log[0]["response_status"], 500);
+    assert!(log[0]["next_attempt_at"].is_null());
+    let attempts = log[0]["attempt"].as_i64().unwrap();
+    assert!(attempts >= 2, "retried before giving up: {attempts}");
+    actix_web::rt::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(
+        receiver.hits().len() as i64,
+        attempts,
+        "nothing after giving up"
+    );
+});
