@@ -2,7 +2,8 @@
 //! instance). What one instance's write makes stale is forgotten by the
 //! others at once (`LISTEN/NOTIFY`), even with caches that would otherwise
 //! keep it for a minute; instances that start together migrate once;
-//! anonymous reads go to a read replica when one is configured and healthy.
+//! anonymous reads go to a read replica when one is configured and healthy;
+//! a scheduled story is announced once.
 
 use std::time::{Duration, Instant};
 
@@ -222,6 +223,33 @@ async fn three_instances_on_one_postgres_agree() {
         .await;
         assert!(took < AT_ONCE, "demoted editor kept rights for {took:?}");
     }
+
+    // A scheduled story goes live once, announced by one instance only.
+    let at = (chrono::Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
+    let (status, body) = call(
+        &base[1],
+        "POST",
+        "/api/v1/articles",
+        Some(&admin),
+        Some(&json!({"title": "At noon", "body": "x", "status": "published", "published_at": at})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let noon = body["id"].as_i64().unwrap();
+    let path = format!("/api/v1/articles/{noon}");
+    assert_eq!(call(&base[2], "GET", &path, None, None).await.0, 404);
+    until_status(200, || async {
+        call(&base[2], "GET", &path, None, None).await.0
+    })
+    .await;
+    // Every scheduler has had its look by now.
+    actix_web::rt::time::sleep(Duration::from_millis(1500)).await;
+    let announced: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!(
+        "(SELECT count(*) FROM events WHERE type = 'article.published' AND subject = 'article:{noon}')"
+    )))
+    .get_result(&mut conn)
+    .unwrap();
+    assert_eq!(announced, 1, "article.published recorded {announced} times");
 
     // SIGKILL loses at most the views of the last flush interval.
     let mut nodes = nodes;
