@@ -120,6 +120,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("NEWSDESK_RATE_PASSWORD", "10/1h"),
     ("NEWSDESK_RATE_COMMENTS", "20/1m"),
     ("NEWSDESK_RATE_VIEWS", "600/1m"),
+    ("NEWSDESK_RATE_CONTENT_KEYS", "1200/1m"),
 ];
 
 const SECRET_FILE: &str = "jwt_secret";
@@ -328,6 +329,7 @@ impl Config {
             password: rate("NEWSDESK_RATE_PASSWORD")?,
             comments: rate("NEWSDESK_RATE_COMMENTS")?,
             views: rate("NEWSDESK_RATE_VIEWS")?,
+            content_keys: rate("NEWSDESK_RATE_CONTENT_KEYS")?,
         };
 
         let var = "NEWSDESK_LOG_FORMAT";

@@ -8,6 +8,7 @@ use super::queries::{self, AuthorProfileRow};
 use crate::auth::MaybeUser;
 use crate::error::{ApiError, Problem};
 use crate::http::list::NameOrCount;
+use crate::http::surrogate::{self, Key, SurrogateKeys};
 use crate::http::{Page, PageRequest, Sort, StrictQuery};
 use crate::state::AppState;
 
@@ -36,6 +37,7 @@ fn author(row: AuthorProfileRow, article_count: i64) -> Author {
 #[utoipa::path(
     operation_id = "listAuthors",
     tag = "authors",
+    security((), ("bearer" = []), ("contentKey" = []), ("contentKeyQuery" = [])),
     params(AuthorListQuery),
     responses(
         (status = 200, description = "A page of authors", body = Page<Author>,
@@ -49,7 +51,7 @@ fn author(row: AuthorProfileRow, article_count: i64) -> Author {
 async fn list_authors(
     req: HttpRequest,
     state: web::Data<AppState>,
-    _caller: MaybeUser,
+    caller: MaybeUser,
     query: StrictQuery<AuthorListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.0;
@@ -73,7 +75,15 @@ async fn list_authors(
             (Some(key), row.id)
         })
         .map(|(row, count)| author(row, count));
-    Ok(result.respond(&req))
+    let mut res = result.respond(&req);
+    if caller.0.is_none() {
+        let mut keys = SurrogateKeys::new().list(surrogate::LIST_AUTHORS);
+        for a in &result.data {
+            keys.add(Key::Author(a.id));
+        }
+        keys.insert(&mut res);
+    }
+    Ok(res)
 }
 
 /// Get an author
@@ -82,6 +92,7 @@ async fn list_authors(
 #[utoipa::path(
     operation_id = "getAuthor",
     tag = "authors",
+    security((), ("bearer" = []), ("contentKey" = []), ("contentKeyQuery" = [])),
     params(("slug" = String, Path, description = "Author slug")),
     responses(
         (status = 200, description = "The author", body = Author),
@@ -93,7 +104,7 @@ async fn list_authors(
 #[get("/authors/{slug}")]
 async fn get_author(
     state: web::Data<AppState>,
-    _caller: MaybeUser,
+    caller: MaybeUser,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let slug = slug.into_inner();
@@ -105,5 +116,11 @@ async fn get_author(
         .db
         .read(move |conn| Ok(queries::find_by_slug(conn, &slug, now)?))
         .await?;
-    Ok(HttpResponse::Ok().json(author(row, count)))
+    let mut res = HttpResponse::Ok();
+    if caller.0.is_none() {
+        let mut keys = SurrogateKeys::new();
+        keys.add(Key::Author(row.id));
+        keys.apply(&mut res);
+    }
+    Ok(res.json(author(row, count)))
 }

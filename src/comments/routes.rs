@@ -20,6 +20,7 @@ use crate::auth::{AuthUser, MaybeUser, Role};
 use crate::config::CommentModeration;
 use crate::db::DbConnection;
 use crate::error::{ApiError, Problem};
+use crate::http::surrogate::{Key, SurrogateKeys};
 use crate::http::{Json, Page, PageRequest, Sort, StrictQuery};
 use crate::state::AppState;
 use crate::validate::Validator;
@@ -123,7 +124,7 @@ async fn respond_page(
     operation_id = "listArticleComments",
     tag = "comments",
     params(("id" = i64, Path, description = "Article id"), ArticleCommentsQuery),
-    security((), ("bearer" = [])),
+    security((), ("bearer" = []), ("contentKey" = []), ("contentKeyQuery" = [])),
     responses(
         (status = 200, description = "A page of approved comments", body = Page<Comment>,
          headers(("X-Total-Count" = i64, description = "Total matching items"), ("Link" = String, description = "RFC 8288 pagination links"))),
@@ -136,7 +137,7 @@ async fn respond_page(
 async fn list_article_comments(
     req: HttpRequest,
     state: web::Data<AppState>,
-    _caller: MaybeUser,
+    caller: MaybeUser,
     id: web::Path<i64>,
     query: StrictQuery<ArticleCommentsQuery>,
 ) -> Result<HttpResponse, ApiError> {
@@ -148,7 +149,19 @@ async fn list_article_comments(
         article_id: Some(article_id),
         status: Some(APPROVED.into()),
     };
-    respond_page(&req, &state, filter, page, Some(article_id)).await
+    let mut res = respond_page(&req, &state, filter, page, Some(article_id)).await?;
+    if caller.0.is_none() {
+        comment_keys(article_id).insert(&mut res);
+    }
+    Ok(res)
+}
+
+/// The cache tags of an article's public comments.
+fn comment_keys(article_id: i64) -> SurrogateKeys {
+    let mut keys = SurrogateKeys::new();
+    keys.add(Key::Article(article_id));
+    keys.add(Key::Comments(article_id));
+    keys
 }
 
 /// Comment on an article
@@ -306,7 +319,7 @@ async fn list_comments(
     operation_id = "getComment",
     tag = "comments",
     params(("id" = i64, Path, description = "Comment id")),
-    security((), ("bearer" = [])),
+    security((), ("bearer" = []), ("contentKey" = []), ("contentKeyQuery" = [])),
     responses(
         (status = 200, description = "The comment", body = Comment),
         (status = 400, description = "The id is not a number", body = Problem, content_type = "application/problem+json"),
@@ -340,7 +353,11 @@ async fn get_comment(
             Ok((row, author))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(Comment::new(row, author)))
+    let mut res = HttpResponse::Ok();
+    if caller.0.is_none() {
+        comment_keys(row.article_id).apply(&mut res);
+    }
+    Ok(res.json(Comment::new(row, author)))
 }
 
 /// Finds a comment for a change, after taking its article's lock. A caller

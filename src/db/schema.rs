@@ -126,6 +126,31 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    integrations (id) {
+        id -> BigInt,
+        name -> Text,
+        scopes -> Text,
+        key_prefix -> Text,
+        key_hash -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    article_previews (id) {
+        id -> BigInt,
+        article_id -> BigInt,
+        token_hash -> Text,
+        version -> Nullable<BigInt>,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(articles -> users (author_id));
 diesel::joinable!(article_tags -> articles (article_id));
@@ -135,6 +160,7 @@ diesel::joinable!(slug_redirects -> articles (article_id));
 diesel::joinable!(comments -> articles (article_id));
 diesel::joinable!(comments -> users (author_id));
 diesel::joinable!(article_daily_stats -> articles (article_id));
+diesel::joinable!(article_previews -> articles (article_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -146,4 +172,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     slug_redirects,
     comments,
     article_daily_stats,
+    integrations,
+    article_previews,
 );

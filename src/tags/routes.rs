@@ -10,6 +10,7 @@ use crate::articles::content::{check_no_nul, query_text};
 use crate::auth::{AuthUser, MaybeUser, Role};
 use crate::error::{ApiError, Problem};
 use crate::http::list::NameOrCount;
+use crate::http::surrogate::{self, Key, SurrogateKeys};
 use crate::http::{Json, Page, PageRequest, Sort, StrictQuery};
 use crate::state::AppState;
 use crate::validate::Validator;
@@ -36,6 +37,7 @@ pub const FALLBACK_SLUG: &str = "tag";
 #[utoipa::path(
     operation_id = "listTags",
     tag = "tags",
+    security((), ("bearer" = []), ("contentKey" = []), ("contentKeyQuery" = [])),
     params(TagListQuery),
     responses(
         (status = 200, description = "A page of tags", body = Page<Tag>,
@@ -49,7 +51,7 @@ pub const FALLBACK_SLUG: &str = "tag";
 async fn list_tags(
     req: HttpRequest,
     state: web::Data<AppState>,
-    _caller: MaybeUser,
+    caller: MaybeUser,
     query: StrictQuery<TagListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.0;
@@ -74,7 +76,15 @@ async fn list_tags(
             (Some(key), row.id)
         })
         .map(|(row, count)| Tag::from_row(row, count));
-    Ok(result.respond(&req))
+    let mut res = result.respond(&req);
+    if caller.0.is_none() {
+        let mut keys = SurrogateKeys::new().list(surrogate::LIST_TAGS);
+        for t in &result.data {
+            keys.add(Key::Tag(t.slug.clone()));
+        }
+        keys.insert(&mut res);
+    }
+    Ok(res)
 }
 
 /// Get a tag
@@ -83,6 +93,7 @@ async fn list_tags(
 #[utoipa::path(
     operation_id = "getTag",
     tag = "tags",
+    security((), ("bearer" = []), ("contentKey" = []), ("contentKeyQuery" = [])),
     params(("slug" = String, Path, description = "Tag slug")),
     responses(
         (status = 200, description = "The tag", body = Tag),
@@ -94,7 +105,7 @@ async fn list_tags(
 #[get("/tags/{slug}")]
 async fn get_tag(
     state: web::Data<AppState>,
-    _caller: MaybeUser,
+    caller: MaybeUser,
     slug: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let slug = valid_path_slug(slug.into_inner())?;
@@ -103,7 +114,13 @@ async fn get_tag(
         .db
         .read(move |conn| Ok(queries::find_by_slug(conn, &slug, now)?))
         .await?;
-    Ok(HttpResponse::Ok().json(Tag::from_row(row, count)))
+    let mut res = HttpResponse::Ok();
+    if caller.0.is_none() {
+        let mut keys = SurrogateKeys::new();
+        keys.add(Key::Tag(row.slug.clone()));
+        keys.apply(&mut res);
+    }
+    Ok(res.json(Tag::from_row(row, count)))
 }
 
 /// A path slug that cannot exist is a 404 without asking the database.

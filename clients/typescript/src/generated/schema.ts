@@ -608,6 +608,89 @@ export interface paths {
         patch: operations["updateComment"];
         trace?: never;
     };
+    "/api/v1/articles/{id}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make a preview token
+         * @description The article's author (with the author role) and editors. The token lets
+         *     anyone holding it read this article in any state with
+         *     `GET /articles/{id}?preview=TOKEN` (or by slug) until it expires or is
+         *     revoked, answered `Cache-Control: private, no-store`. With `version`
+         *     the preview shows that revision; without, the article as it is when
+         *     read. The token is stored only as a hash: it cannot be shown again.
+         */
+        post: operations["createArticlePreview"];
+        /**
+         * Revoke an article's previews
+         * @description The article's author (with the author role) and editors. Every preview
+         *     token of the article stops working at once (on every instance: tokens
+         *     are checked against the database on each read).
+         */
+        delete: operations["revokeArticlePreviews"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List integrations
+         * @description Admins only. Oldest first. Keys are never shown, only their prefix.
+         */
+        get: operations["listIntegrations"];
+        put?: never;
+        /**
+         * Create an integration
+         * @description Admins only. Answers with the new content API key in `key`, starting
+         *     with `nd_`: it is stored only as a hash and shown this once. Scopes:
+         *     `read` (the public content API), `preview` (requests of this key may
+         *     carry `preview=<token>`), `events` (`GET /events`).
+         */
+        post: operations["createIntegration"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an integration
+         * @description Admins only. The key is never shown again, only its prefix.
+         */
+        get: operations["getIntegration"];
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an integration
+         * @description Admins only. Deletes the integration: its key gets 401 at once on this
+         *     instance, and on other instances after at most `NEWSDESK_AUTH_CACHE_MS`.
+         */
+        delete: operations["deleteIntegration"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -1088,6 +1171,46 @@ export interface components {
             parent_id?: number | null;
         };
         /**
+         * @description Body of `POST /integrations`.
+         * @example {
+         *       "name": "Next.js site",
+         *       "scopes": [
+         *         "read",
+         *         "preview"
+         *       ]
+         *     }
+         */
+        CreateIntegration: {
+            /**
+             * @description 1 to 100 characters, not only spaces.
+             * @example Next.js site
+             */
+            name: string;
+            /** @description At least one (repeats count once); `["read"]` when absent. */
+            scopes?: components["schemas"]["Scope"][] | null;
+        };
+        /**
+         * @description Body of `POST /articles/{id}/preview` (may be empty: `{}`).
+         * @example {
+         *       "expires_in": 3600
+         *     }
+         */
+        CreatePreview: {
+            /**
+             * Format: int64
+             * @description Lifetime in seconds, 60 to 604800 (7 days); 3600 when absent.
+             * @example 3600
+             */
+            expires_in?: number | null;
+            /**
+             * Format: int64
+             * @description Pin the preview to this revision (see `/articles/{id}/revisions`);
+             *     absent: the article as it is when the preview is read.
+             * @example 3
+             */
+            version?: number | null;
+        };
+        /**
          * @description Body of `POST /tags`.
          * @example {
          *       "description": "News from and about the DPRK.",
@@ -1137,6 +1260,17 @@ export interface components {
             password: string;
             role: components["schemas"]["Role"];
         };
+        /**
+         * @description The answer to `POST /integrations`: the integration and its key, shown
+         *     this once.
+         */
+        CreatedIntegration: components["schemas"]["Integration"] & {
+            /**
+             * @description The content API key. Stored only as a hash: it cannot be shown again.
+             * @example nd_Xq3v9aZkT0m2c8YpLw4rB6nHs1dJfGe7uVa5Qk3iO9x
+             */
+            key: string;
+        };
         /** @description Counts of one UTC day. */
         DailyStat: {
             /**
@@ -1184,6 +1318,43 @@ export interface components {
          * @enum {string}
          */
         Include: "body";
+        /**
+         * @description An integration: a named content API key. The key itself is shown only
+         *     in the answer to its creation.
+         * @example {
+         *       "created_at": "2024-05-15T09:30:00Z",
+         *       "id": 3,
+         *       "key_prefix": "nd_Xq3v9aZk",
+         *       "last_used_at": null,
+         *       "name": "Next.js site",
+         *       "scopes": [
+         *         "read",
+         *         "preview"
+         *       ]
+         *     }
+         */
+        Integration: {
+            /**
+             * Format: int64
+             * @example 3
+             */
+            id: number;
+            /** @example Next.js site */
+            name: string;
+            scopes: components["schemas"]["Scope"][];
+            /**
+             * @description The key's first characters, to tell keys apart (never the key).
+             * @example nd_Xq3v9aZk
+             */
+            key_prefix: string;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description When the key was last used (written at most once a minute per instance).
+             */
+            last_used_at?: string | null;
+        };
         /**
          * @description Body of `POST /auth/login`.
          * @example {
@@ -1353,6 +1524,32 @@ export interface components {
             meta: components["schemas"]["PageMeta"];
         };
         /** @description The list envelope: `{data: [...], meta: {...}}`. */
+        Page_Integration: {
+            data: {
+                /**
+                 * Format: int64
+                 * @example 3
+                 */
+                id: number;
+                /** @example Next.js site */
+                name: string;
+                scopes: components["schemas"]["Scope"][];
+                /**
+                 * @description The key's first characters, to tell keys apart (never the key).
+                 * @example nd_Xq3v9aZk
+                 */
+                key_prefix: string;
+                /** Format: date-time */
+                created_at: string;
+                /**
+                 * Format: date-time
+                 * @description When the key was last used (written at most once a minute per instance).
+                 */
+                last_used_at?: string | null;
+            }[];
+            meta: components["schemas"]["PageMeta"];
+        };
+        /** @description The list envelope: `{data: [...], meta: {...}}`. */
         Page_RevisionSummary: {
             data: {
                 /**
@@ -1426,6 +1623,27 @@ export interface components {
         /** @description The most viewed or most commented visible articles, best first. */
         PopularArticles: {
             data: components["schemas"]["ArticleListItem"][];
+        };
+        /**
+         * @description A preview token, shown once.
+         * @example {
+         *       "expires_at": "2024-05-15T10:30:00Z",
+         *       "token": "ndp_b3JlIGlwc3VtIGRvbG9yIHNpdCBhbWV0LCBjb25zZWN0",
+         *       "url": "/api/v1/articles/42?preview=ndp_b3JlIGlwc3VtIGRvbG9yIHNpdCBhbWV0LCBjb25zZWN0"
+         *     }
+         */
+        Preview: {
+            /** @description Send as `?preview=` on `GET /articles/{id}` or `/articles/slug/{slug}`. */
+            token: string;
+            /** Format: date-time */
+            expires_at: string;
+            /** @description The API path that reads the preview. */
+            url: string;
+            /**
+             * Format: int64
+             * @description The revision the preview shows; `null`: the current content.
+             */
+            version?: number | null;
         };
         /**
          * @description RFC 9457 problem details, the body of every error response.
@@ -1526,6 +1744,11 @@ export interface components {
          * @enum {string}
          */
         Role: "reader" | "author" | "editor" | "admin";
+        /**
+         * @description What a content key may do.
+         * @enum {string}
+         */
+        Scope: "read" | "preview" | "events";
         /**
          * @description Lowercase ASCII letters and digits in words joined by `-`
          * @example north-korea
@@ -1771,6 +1994,15 @@ export interface components {
     responses: {
         /** @description Bad request: malformed JSON, an unknown or malformed query parameter, or a path parameter of the wrong type */
         BadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The content API key lacks the scope this needs */
+        Forbidden: {
             headers: {
                 [name: string]: unknown;
             };
@@ -2608,6 +2840,8 @@ export interface operations {
                  * @example 10
                  */
                 limit?: number;
+                /** @description A content API key (`nd_...`), instead of `Authorization: Bearer nd_...`. A bad, unknown or revoked key is a 401, never anonymous. */
+                key?: string;
             };
             header?: never;
             path?: never;
@@ -2649,12 +2883,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
         };
     };
     getArticleBySlug: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description A preview token from `POST /articles/{id}/preview`: answers the
+                 *     article in any state, `Cache-Control: private, no-store`. A token
+                 *     that is unknown, expired, revoked or made for another article is a 401.
+                 */
+                preview?: string;
+                /** @description A content API key (`nd_...`), instead of `Authorization: Bearer nd_...`. A bad, unknown or revoked key is a 401, never anonymous. */
+                key?: string;
+            };
             header?: never;
             path: {
                 /** @description Article slug, current or former */
@@ -2691,6 +2936,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["BadRequest"];
             /** @description Invalid token */
             401: {
                 headers: {
@@ -2700,6 +2946,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             /** @description No such article, or not visible to the caller */
             404: {
                 headers: {
@@ -2709,6 +2956,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
         };
     };
@@ -2771,6 +3019,8 @@ export interface operations {
                 published_before?: string;
                 /** @description `body` adds `body` and `body_html` to every item. */
                 include?: components["schemas"]["Include"];
+                /** @description A content API key (`nd_...`), instead of `Authorization: Bearer nd_...`. A bad, unknown or revoked key is a 401, never anonymous. */
+                key?: string;
             };
             header?: never;
             path?: never;
@@ -2825,6 +3075,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
         };
     };
@@ -2922,7 +3173,16 @@ export interface operations {
     };
     getArticle: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description A preview token from `POST /articles/{id}/preview`: answers the
+                 *     article in any state, `Cache-Control: private, no-store`. A token
+                 *     that is unknown, expired, revoked or made for another article is a 401.
+                 */
+                preview?: string;
+                /** @description A content API key (`nd_...`), instead of `Authorization: Bearer nd_...`. A bad, unknown or revoked key is a 401, never anonymous. */
+                key?: string;
+            };
             header?: never;
             path: {
                 /** @description Article id */
@@ -2968,6 +3228,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             /** @description No such article, or not visible to the caller */
             404: {
                 headers: {
@@ -2977,6 +3238,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
         };
     };
@@ -3462,6 +3724,8 @@ export interface operations {
                  * @example nor
                  */
                 q?: string;
+                /** @description A content API key (`nd_...`), instead of `Authorization: Bearer nd_...`. A bad, unknown or revoked key is a 401, never anonymous. */
+                key?: string;
             };
             header?: never;
             path?: never;
@@ -3507,6 +3771,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
         };
     };
@@ -3602,7 +3868,10 @@ export interface operations {
     };
     getTag: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A content API key (`nd_...`), instead of `Authorization: Bearer nd_...`. A bad, unknown or revoked key is a 401, never anonymous. */
+                key?: string;
+            };
             header?: never;
             path: {
                 /** @description Tag slug */
@@ -3628,6 +3897,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["BadRequest"];
             /** @description Invalid token */
             401: {
                 headers: {
@@ -3637,6 +3907,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             /** @description No such tag */
             404: {
                 headers: {
@@ -3646,6 +3917,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
         };
     };
@@ -3812,6 +4084,8 @@ export interface operations {
                  * @example name
                  */
                 sort?: string;
+                /** @description A content API key (`nd_...`), instead of `Authorization: Bearer nd_...`. A bad, unknown or revoked key is a 401, never anonymous. */
+                key?: string;
             };
             header?: never;
             path?: never;
@@ -3857,12 +4131,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
         };
     };
     getAuthor: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A content API key (`nd_...`), instead of `Authorization: Bearer nd_...`. A bad, unknown or revoked key is a 401, never anonymous. */
+                key?: string;
+            };
             header?: never;
             path: {
                 /** @description Author slug */
@@ -3888,6 +4167,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["BadRequest"];
             /** @description Invalid token */
             401: {
                 headers: {
@@ -3897,6 +4177,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             /** @description No such author */
             404: {
                 headers: {
@@ -3906,6 +4187,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
         };
     };
@@ -3929,6 +4211,8 @@ export interface operations {
                  * @example created_at
                  */
                 sort?: string;
+                /** @description A content API key (`nd_...`), instead of `Authorization: Bearer nd_...`. A bad, unknown or revoked key is a 401, never anonymous. */
+                key?: string;
             };
             header?: never;
             path: {
@@ -3970,6 +4254,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             /** @description No visible article with this id */
             404: {
                 headers: {
@@ -3979,6 +4264,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
         };
     };
@@ -4166,7 +4452,10 @@ export interface operations {
     };
     getComment: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A content API key (`nd_...`), instead of `Authorization: Bearer nd_...`. A bad, unknown or revoked key is a 401, never anonymous. */
+                key?: string;
+            };
             header?: never;
             path: {
                 /** @description Comment id */
@@ -4203,6 +4492,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             /** @description No such comment, or not visible to the caller */
             404: {
                 headers: {
@@ -4212,6 +4502,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
         };
     };
@@ -4354,6 +4645,381 @@ export interface operations {
             };
             /** @description Invalid fields */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createArticlePreview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Article id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreatePreview"];
+            };
+        };
+        responses: {
+            /** @description The token, shown once */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Preview"];
+                };
+            };
+            /** @description Malformed JSON or id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not the author or an editor */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such article (or revision), or not visible to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description expires_in or version out of range */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    revokeArticlePreviews: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Article id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked (also when there were none) */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The id is not an integer */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not the author or an editor */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such article, or not visible to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listIntegrations: {
+        parameters: {
+            query?: {
+                /** @example 1 */
+                page?: number;
+                /** @example 20 */
+                per_page?: number;
+                /** @description Keyset cursor from `meta.next_cursor`; `page` is ignored with it. */
+                after?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of integrations */
+            200: {
+                headers: {
+                    /** @description RFC 8288 pagination links */
+                    Link?: string;
+                    /** @description Total integrations */
+                    "X-Total-Count"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Integration"];
+                };
+            };
+            /** @description Bad query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createIntegration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateIntegration"];
+            };
+        };
+        responses: {
+            /** @description Created; `key` is shown only now */
+            201: {
+                headers: {
+                    /** @description URL of the new integration */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedIntegration"];
+                };
+            };
+            /** @description Malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description Invalid fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getIntegration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Integration id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The integration */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Integration"];
+                };
+            };
+            /** @description The id is not an integer */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such integration */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteIntegration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Integration id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The id is not an integer */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such integration */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
