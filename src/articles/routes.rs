@@ -268,7 +268,7 @@ async fn list_articles(
 }
 
 /// The cache tags of an article list.
-fn list_keys(items: &[ArticleListItem]) -> SurrogateKeys {
+fn list_keys(items: &[ArticleListItem]) -> SurrogateKeys<'_> {
     let mut keys = SurrogateKeys::new().list(surrogate::LIST_ARTICLES);
     for item in items {
         keys.article(

@@ -157,7 +157,7 @@ async fn list_article_comments(
 }
 
 /// The cache tags of an article's public comments.
-fn comment_keys(article_id: i64) -> SurrogateKeys {
+fn comment_keys(article_id: i64) -> SurrogateKeys<'static> {
     let mut keys = SurrogateKeys::new();
     keys.add(Key::Article(article_id));
     keys.add(Key::Comments(article_id));

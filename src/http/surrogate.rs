@@ -20,6 +20,7 @@
 use std::fmt::Write;
 
 use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::web::Bytes;
 use actix_web::{HttpResponse, HttpResponseBuilder};
 
 pub const SURROGATE_KEY: HeaderName = HeaderName::from_static("surrogate-key");
@@ -32,17 +33,18 @@ pub const LIST_TAGS: &str = "list-tags";
 /// The author list.
 pub const LIST_AUTHORS: &str = "list-authors";
 
-/// One name, written without allocating until the header is built.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Key {
+/// One name, borrowed from the answer and written only when the header is
+/// built (no allocation per key).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Key<'a> {
     List(&'static str),
     Article(i64),
     Author(i64),
-    Tag(String),
+    Tag(&'a str),
     Comments(i64),
 }
 
-impl std::fmt::Display for Key {
+impl std::fmt::Display for Key<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Key::List(name) => f.write_str(name),
@@ -66,7 +68,7 @@ pub fn author(id: i64) -> String {
 
 /// `tag-economy`.
 pub fn tag(slug: &str) -> String {
-    Key::Tag(slug.to_string()).to_string()
+    Key::Tag(slug).to_string()
 }
 
 /// `comments-42`: an article's comment list.
@@ -76,9 +78,9 @@ pub fn comments(article_id: i64) -> String {
 
 /// The keys of one response, collected then written once.
 #[derive(Debug, Default, Clone)]
-pub struct SurrogateKeys(Vec<Key>);
+pub struct SurrogateKeys<'a>(Vec<Key<'a>>);
 
-impl SurrogateKeys {
+impl<'a> SurrogateKeys<'a> {
     pub fn new() -> Self {
         Self(Vec::with_capacity(8))
     }
@@ -88,12 +90,12 @@ impl SurrogateKeys {
         self
     }
 
-    pub fn add(&mut self, key: Key) {
+    pub fn add(&mut self, key: Key<'a>) {
         self.0.push(key);
     }
 
     /// An article with its byline and tags.
-    pub fn article<'a>(
+    pub fn article(
         &mut self,
         id: i64,
         author_id: i64,
@@ -102,7 +104,7 @@ impl SurrogateKeys {
         self.0.push(Key::Article(id));
         self.0.push(Key::Author(author_id));
         for slug in tag_slugs {
-            self.0.push(Key::Tag(slug.to_string()));
+            self.0.push(Key::Tag(slug));
         }
     }
 
@@ -121,9 +123,10 @@ impl SurrogateKeys {
             let _ = write!(spaced, "{key}");
         }
         let commas = spaced.replace(' ', ",");
+        // Taken over without another copy.
         Some((
-            HeaderValue::from_str(&spaced).ok()?,
-            HeaderValue::from_str(&commas).ok()?,
+            HeaderValue::from_maybe_shared(Bytes::from(spaced)).ok()?,
+            HeaderValue::from_maybe_shared(Bytes::from(commas)).ok()?,
         ))
     }
 

@@ -35,8 +35,8 @@ pub fn routes(cfg: &mut ServiceConfig) {
         (status = 400, description = "Malformed JSON or id", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not the author or an editor", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such article (or revision), or not visible to the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "expires_in or version out of range", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such article, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "expires_in out of range, or no such version", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/articles/{id}/preview")]
@@ -69,9 +69,10 @@ async fn create_preview(
         .write(move |conn| {
             content::load_editable(conn, &user, id, now)?;
             if let Some(v) = version {
+                // A field naming what does not exist, like a reply's parent.
                 crate::articles::queries::find_revision(conn, id, v).map_err(|e| match e {
                     diesel::result::Error::NotFound => {
-                        ApiError::not_found("the article has no such version")
+                        ApiError::invalid("version", "the article has no such version")
                     }
                     e => e.into(),
                 })?;

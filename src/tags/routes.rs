@@ -80,7 +80,7 @@ async fn list_tags(
     if caller.0.is_none() {
         let mut keys = SurrogateKeys::new().list(surrogate::LIST_TAGS);
         for t in &result.data {
-            keys.add(Key::Tag(t.slug.clone()));
+            keys.add(Key::Tag(&t.slug));
         }
         keys.insert(&mut res);
     }
@@ -117,7 +117,7 @@ async fn get_tag(
     let mut res = HttpResponse::Ok();
     if caller.0.is_none() {
         let mut keys = SurrogateKeys::new();
-        keys.add(Key::Tag(row.slug.clone()));
+        keys.add(Key::Tag(&row.slug));
         keys.apply(&mut res);
     }
     Ok(res.json(Tag::from_row(row, count)))

@@ -164,9 +164,8 @@ db_test!(a_preview_can_pin_a_revision, |backend| {
         Some(&*format!("\"p{id}-r1\""))
     );
     // No such version.
-    preview(&app, &editor, id, json!({"version": 9}))
-        .await
-        .assert_problem(404);
+    let res = preview(&app, &editor, id, json!({"version": 9})).await;
+    assert_eq!(res.assert_problem(422)["errors"][0]["field"], "version");
 });
 
 db_test!(preview_tokens_expire_and_can_be_revoked, |backend| {

@@ -4707,7 +4707,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such article (or revision), or not visible to the caller */
+            /** @description No such article, or not visible to the caller */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4718,7 +4718,7 @@ export interface operations {
             };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
-            /** @description expires_in or version out of range */
+            /** @description expires_in out of range, or no such version */
             422: {
                 headers: {
                     [name: string]: unknown;
