@@ -2,9 +2,10 @@
 
 A few values cannot be generated from the document alone because they name
 server state: an opaque list cursor (`after`, only ever a `meta.next_cursor`
-of the same list), a user to put in a byline (`author_id`), a comment to reply
-to (`parent_id`) and one's own current password. In schema-valid (positive)
-cases these are replaced with values that exist, so that a refusal of a
+of the same list), a content API key (`key`) or preview token (`preview`), a
+user to put in a byline (`author_id`), a comment to reply to (`parent_id`),
+a revision to preview (`version`) and one's own current password. In schema-valid (positive) cases these are
+dropped or replaced with values that exist, so that a refusal of a
 positive case always means a real mismatch between the document and the
 server. Negative cases are sent as generated.
 """
@@ -40,6 +41,10 @@ def before_call(ctx, case, kwargs):
         return
     if isinstance(case.query, dict):
         case.query.pop("after", None)
+        # Secrets issued by the server: a generated content key or preview
+        # token is refused (401) whatever else the request says.
+        case.query.pop("key", None)
+        case.query.pop("preview", None)
     operation_id = case.operation.definition.raw.get("operationId")
     target = (case.path_parameters or {}).get("id")
     if operation_id == "deleteUser" and str(target) == str(ADMIN_ID):
@@ -62,6 +67,9 @@ def before_call(ctx, case, kwargs):
         # valid wherever the run is.
         body["url"] = "https://hooks.example.com/newsdesk"
 
+    if operation_id == "createArticlePreview":
+        # A revision to pin: which versions an article has is server state.
+        body.pop("version", None)
     if operation_id == "updateUser" and str(target) == str(ADMIN_ID):
         # A password change ends every access token of the account, the
         # run's own included: the admin keeps its password. Changing one's

@@ -4,7 +4,8 @@
 //!
 //! Each instance keeps short-lived memories of the database: the read cache
 //! (and, keyed by its generation, list totals, page anchors and rankings),
-//! which articles may be counted as viewed, and accounts' current roles. A
+//! which articles may be counted as viewed, accounts' current roles, and
+//! content API key lookups. A
 //! write through one instance forgets them there at once (`AppState::stale`)
 //! and hands the same fact to the announcer thread, which sends it on the
 //! `newsdesk_invalidate_…` channel of its schema. A listener thread on every instance
@@ -54,6 +55,8 @@ pub enum Stale {
     Article(i64),
     /// One account's role and token version.
     Account(i64),
+    /// Every content API key lookup (a key was made or revoked).
+    Keys,
     /// Everything (after missed announcements).
     All,
 }
@@ -64,6 +67,7 @@ impl Stale {
             Stale::Content => "c".into(),
             Stale::Article(id) => format!("a{id}"),
             Stale::Account(id) => format!("u{id}"),
+            Stale::Keys => "k".into(),
             Stale::All => "*".into(),
         }
     }
@@ -72,6 +76,7 @@ impl Stale {
         let (kind, id) = s.split_at_checked(1)?;
         match kind {
             "c" if id.is_empty() => Some(Stale::Content),
+            "k" if id.is_empty() => Some(Stale::Keys),
             "*" if id.is_empty() => Some(Stale::All),
             "a" => id.parse().ok().map(Stale::Article),
             "u" => id.parse().ok().map(Stale::Account),

@@ -148,6 +148,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("NEWSDESK_WEBHOOK_COALESCE_MS", "2000"),
     ("NEWSDESK_WEBHOOK_TIMEOUT_MS", "10000"),
     ("NEWSDESK_WEBHOOK_ALLOW_PRIVATE", "false"),
+    ("NEWSDESK_RATE_CONTENT_KEYS", "1200/1m"),
 ];
 
 const SECRET_FILE: &str = "jwt_secret";
@@ -374,6 +375,7 @@ impl Config {
             password: rate("NEWSDESK_RATE_PASSWORD")?,
             comments: rate("NEWSDESK_RATE_COMMENTS")?,
             views: rate("NEWSDESK_RATE_VIEWS")?,
+            content_keys: rate("NEWSDESK_RATE_CONTENT_KEYS")?,
         };
 
         let webhooks = WebhookConfig {

@@ -9,6 +9,7 @@
 //! | `NEWSDESK_RATE_PASSWORD` | user | 10 per hour |
 //! | `NEWSDESK_RATE_COMMENTS` | user | 20 per minute |
 //! | `NEWSDESK_RATE_VIEWS` | client address | 600 per minute |
+//! | `NEWSDESK_RATE_CONTENT_KEYS` | content API key | 1200 per minute |
 //!
 //! Each allows its whole count at once (the burst) and then refills evenly
 //! over the period. After `FREE_FAILURES` failed sign-ins for one email
@@ -167,6 +168,8 @@ pub struct RateLimits {
     pub password: Limiter<i64>,
     pub comments: Limiter<i64>,
     pub views: Limiter<IpAddr>,
+    /// Every request of a content API key, by integration id.
+    pub content_keys: Limiter<i64>,
     pub login_backoff: LoginBackoff,
 }
 
@@ -179,6 +182,7 @@ pub struct Rates {
     pub password: Option<Rate>,
     pub comments: Option<Rate>,
     pub views: Option<Rate>,
+    pub content_keys: Option<Rate>,
 }
 
 impl RateLimits {
@@ -190,6 +194,7 @@ impl RateLimits {
             password: Limiter::new(rates.password),
             comments: Limiter::new(rates.comments),
             views: Limiter::new(rates.views),
+            content_keys: Limiter::new(rates.content_keys),
             login_backoff: LoginBackoff::default(),
         }
     }
@@ -202,6 +207,7 @@ impl RateLimits {
         self.password.clean();
         self.comments.clean();
         self.views.clean();
+        self.content_keys.clean();
     }
 }
 

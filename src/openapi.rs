@@ -2,7 +2,7 @@
 //! added by `utoipa-actix-web` from the registered handlers, so routes and
 //! documentation come from one list (see `startup::api`).
 
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 /// The pattern of every slug the API accepts (see `crate::slug::is_valid`).
@@ -70,6 +70,7 @@ Timestamps are RFC 3339 in UTC with whole seconds.\n\nLimits: a query string ove
         (name = "events", description = "The event log: every public change, in order, resumable"),
         (name = "webhooks", description = "Webhooks (admins): signed deliveries of events, with retries and a log"),
         (name = "operations", description = "Health and readiness"),
+        (name = "integrations", description = "Content API keys for server-side front ends (admins)"),
     )
 )]
 pub struct ApiDoc;
@@ -82,8 +83,29 @@ impl Modify for BearerAuth {
         let mut scheme = Http::new(HttpAuthScheme::Bearer);
         scheme.bearer_format = Some("JWT".into());
         components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+        // A content API key (`nd_...`) of an integration, in either place.
+        let mut key = Http::new(HttpAuthScheme::Bearer);
+        key.bearer_format = Some("nd_...".into());
+        key.description = Some(
+            "A content API key of an integration (`Authorization: Bearer nd_...`): reads what anonymous clients read, with the key's scopes and rate limit".into(),
+        );
+        components.add_security_scheme(CONTENT_KEY, SecurityScheme::Http(key));
+        components.add_security_scheme(
+            CONTENT_KEY_QUERY,
+            SecurityScheme::ApiKey(ApiKey::Query(ApiKeyValue::with_description(
+                "key",
+                "A content API key sent as `?key=nd_...` (for clients that cannot set headers)",
+            ))),
+        );
     }
 }
+
+/// The security scheme of a content key in `Authorization`.
+pub const CONTENT_KEY: &str = "contentKey";
+/// The security scheme of a content key in the `key` query parameter.
+pub const CONTENT_KEY_QUERY: &str = "contentKeyQuery";
+/// The pattern of a content API key.
+pub const CONTENT_KEY_PATTERN: &str = "^nd_[A-Za-z0-9_-]{43}$";
 
 /// The operations a rate limit applies to (429 with `Retry-After`).
 const RATE_LIMITED: &[&str] = &[
@@ -103,6 +125,11 @@ const COMMON_RESPONSES: &[(&str, &str, &str)] = &[
         "Bad request: malformed JSON, an unknown or malformed query parameter, or a path parameter of the wrong type",
     ),
     ("401", "Unauthorized", "Missing, invalid or expired token"),
+    (
+        "403",
+        "Forbidden",
+        "The content API key lacks the scope this needs",
+    ),
     (
         "404",
         "NotFound",
@@ -183,12 +210,23 @@ pub fn finish(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
                 s.as_array()
                     .is_some_and(|a| a.iter().any(|r| r.get("bearer").is_some()))
             });
+            let takes_key = serde_json::to_value(&op.security).is_ok_and(|s| {
+                s.as_array()
+                    .is_some_and(|a| a.iter().any(|r| r.get(CONTENT_KEY_QUERY).is_some()))
+            });
+            if takes_key {
+                add_key_parameter(op);
+            }
+            let has_query = has_query || takes_key;
             let mut wanted: Vec<&str> = Vec::new();
             if has_query || has_body || typed_path {
                 wanted.push("400");
             }
-            if bearer {
+            if bearer || takes_key {
                 wanted.push("401");
+            }
+            if takes_key {
+                wanted.push("403");
             }
             if has_path {
                 wanted.push("404");
@@ -196,7 +234,7 @@ pub fn finish(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
             if has_body {
                 wanted.extend(["413", "415", "422"]);
             }
-            if RATE_LIMITED.contains(&id.as_str()) {
+            if RATE_LIMITED.contains(&id.as_str()) || takes_key {
                 wanted.push("429");
             }
             if api {
@@ -216,6 +254,34 @@ pub fn finish(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
         }
     }
     doc
+}
+
+/// Declares the `key` query parameter on an operation that takes content
+/// keys (its security names `contentKeyQuery`), so that the parameter is a
+/// known one there.
+fn add_key_parameter(op: &mut utoipa::openapi::path::Operation) {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    use utoipa::openapi::{ObjectBuilder, Required, schema::Type};
+
+    let params = op.parameters.get_or_insert_with(Vec::new);
+    if params.iter().any(|p| p.name == "key") {
+        return;
+    }
+    params.push(
+        ParameterBuilder::new()
+            .name("key")
+            .parameter_in(ParameterIn::Query)
+            .required(Required::False)
+            .description(Some(
+                "A content API key (`nd_...`), instead of `Authorization: Bearer nd_...`. A bad, unknown or revoked key is a 401, never anonymous.",
+            ))
+            .schema(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(CONTENT_KEY_PATTERN)),
+            ))
+            .build(),
+    );
 }
 
 /// The server refuses NUL in every text of a request body (422 naming the
@@ -286,10 +352,14 @@ fn problem_response(description: &str) -> serde_json::Value {
 pub fn to_json(doc: &utoipa::openapi::OpenApi) -> String {
     let pretty = doc.to_pretty_json().unwrap_or_default();
     let mut out = String::with_capacity(pretty.len() + 8192);
+    let mut previous = "";
     for line in pretty.lines() {
         out.push_str(line);
         out.push('\n');
-        if line.trim() == r#""in": "query","# {
+        // Parameters only: an API key security scheme has `in` too.
+        let scheme = previous.trim() == r#""type": "apiKey","#;
+        previous = line;
+        if line.trim() == r#""in": "query","# && !scheme {
             let indent = &line[..line.len() - line.trim_start().len()];
             out.push_str(indent);
             out.push_str("\"allowEmptyValue\": true,\n");

@@ -44,7 +44,9 @@ where
             .configure(crate::authors::routes::routes)
             .configure(crate::comments::routes::routes)
             .configure(crate::events::routes::routes)
-            .configure(crate::webhooks::routes::routes),
+            .configure(crate::webhooks::routes::routes)
+            .configure(crate::previews::routes::routes)
+            .configure(crate::integrations::routes::routes),
     )
     .configure(crate::ops::routes::routes)
 }
@@ -420,6 +422,8 @@ fn serve(state: web::Data<AppState>, listener: TcpListener) -> anyhow::Result<Se
         .wrap(from_fn(errors::head_as_get))
         .wrap(from_fn(caching::middleware))
         .wrap(from_fn(read_cache::middleware))
+        // Before the read cache: a cached answer never reaches a bad key.
+        .wrap(from_fn(crate::integrations::keys::middleware))
         .wrap(from_fn(access_log))
         .wrap(cors(&config))
         .wrap(from_fn(errors::problem_for_every_error))

@@ -45,6 +45,8 @@ pub struct AppState {
     pub cluster: Cluster,
     /// When a scheduled article next goes live (kept by the scheduler).
     pub schedule: Arc<crate::events::scheduler::NextPublish>,
+    /// Lookups of content API keys (cleared by creation and revocation).
+    pub keys: crate::integrations::ContentKeys,
 }
 
 impl AppState {
@@ -70,10 +72,12 @@ impl AppState {
             Stale::Content => self.read_cache.clear(),
             Stale::Article(id) => self.views.forget(id),
             Stale::Account(id) => self.accounts.forget(id),
+            Stale::Keys => self.keys.forget_all(),
             Stale::All => {
                 self.read_cache.clear();
                 self.views.forget_all();
                 self.accounts.forget_all();
+                self.keys.forget_all();
             }
         }
     }
@@ -94,6 +98,7 @@ impl AppState {
             writes.clone(),
         ));
         let cluster = Cluster::new(db.backend() == Backend::Postgres);
+        let keys = crate::integrations::ContentKeys::new(config.auth_cache_ttl);
         Self {
             db,
             config,
@@ -110,6 +115,7 @@ impl AppState {
             read_cache,
             cluster,
             schedule: Arc::default(),
+            keys,
         }
     }
 }

@@ -24,7 +24,10 @@ use crate::cluster::Stale;
 use crate::db::schema::users;
 use crate::db::search::SearchQuery;
 use crate::error::{ApiError, Problem};
+use crate::http::surrogate::{self, SurrogateKeys};
 use crate::http::{Json, Page, PageRequest, Sort, StrictQuery};
+use crate::previews::dto::PreviewQuery;
+use crate::previews::read::{self as preview, Target};
 use crate::state::AppState;
 
 /// Registers the article routes. The fixed paths (`/articles/popular`,
@@ -114,7 +117,7 @@ fn items(
 #[utoipa::path(
     operation_id = "listArticles",
     tag = "articles",
-    security((), ("bearer" = [])),
+    security((), ("bearer" = []), ("contentKey" = []), ("contentKeyQuery" = [])),
     params(ArticleListQuery),
     responses(
         (status = 200, description = "A page of articles", body = Page<ArticleListItem>,
@@ -259,7 +262,24 @@ async fn list_articles(
         data: items(finished.data, tags, bodies),
         meta: finished.meta,
     };
-    Ok(result.respond(&req))
+    let mut res = result.respond(&req);
+    if caller.0.is_none() {
+        list_keys(&result.data).insert(&mut res);
+    }
+    Ok(res)
+}
+
+/// The cache tags of an article list.
+fn list_keys(items: &[ArticleListItem]) -> SurrogateKeys<'_> {
+    let mut keys = SurrogateKeys::new().list(surrogate::LIST_ARTICLES);
+    for item in items {
+        keys.article(
+            item.id,
+            item.author.id,
+            item.tags.iter().map(|t| t.slug.as_str()),
+        );
+    }
+    keys
 }
 
 fn author_id_by_slug(
@@ -284,6 +304,7 @@ fn author_id_by_slug(
 #[utoipa::path(
     operation_id = "listPopularArticles",
     tag = "articles",
+    security((), ("bearer" = []), ("contentKey" = []), ("contentKeyQuery" = [])),
     params(PopularQuery),
     responses(
         (status = 200, description = "The ranked articles", body = PopularArticles),
@@ -318,12 +339,18 @@ async fn popular_articles(
             Ok((rows, tags))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(PopularArticles {
+    let popular = PopularArticles {
         data: items(rows, tags, Vec::new()),
-    }))
+    };
+    let mut res = HttpResponse::Ok().json(&popular);
+    if caller.0.is_none() {
+        list_keys(&popular.data).insert(&mut res);
+    }
+    Ok(res)
 }
 
-/// The answer for one article: signed-in callers get the version ETag.
+/// The answer for one article: signed-in callers get the version ETag,
+/// public answers the article's cache tags.
 fn article_response(
     mut res: actix_web::HttpResponseBuilder,
     signed_in: bool,
@@ -331,6 +358,14 @@ fn article_response(
 ) -> HttpResponse {
     if signed_in {
         res.insert_header((header::ETAG, content::etag(article.id, article.version)));
+    } else {
+        let mut keys = SurrogateKeys::new();
+        keys.article(
+            article.id,
+            article.author.id,
+            article.tags.iter().map(|t| t.slug.as_str()),
+        );
+        keys.apply(&mut res);
     }
     res.json(article)
 }
@@ -352,8 +387,8 @@ fn load_article(conn: &mut crate::db::DbConnection, id: i64) -> Result<Article, 
 #[utoipa::path(
     operation_id = "getArticle",
     tag = "articles",
-    security((), ("bearer" = [])),
-    params(("id" = i64, Path, description = "Article id")),
+    security((), ("bearer" = []), ("contentKey" = []), ("contentKeyQuery" = [])),
+    params(("id" = i64, Path, description = "Article id"), PreviewQuery),
     responses(
         (status = 200, description = "The article", body = Article, headers(("ETag" = String, description = "\"a{id}-v{version}\" for signed-in callers"))),
         (status = 304, description = "Not modified (If-None-Match)"),
@@ -364,11 +399,15 @@ fn load_article(conn: &mut crate::db::DbConnection, id: i64) -> Result<Article, 
 )]
 #[get("/articles/{id}")]
 async fn get_article(
+    req: HttpRequest,
     state: web::Data<AppState>,
     caller: MaybeUser,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
+    if let Some(token) = preview::token_param(&req) {
+        return preview::respond(&req, &state, Target::Id(id), token).await;
+    }
     let user = caller.0;
     let now = crate::time::now();
     let article = state
@@ -399,8 +438,8 @@ enum BySlug {
 #[utoipa::path(
     operation_id = "getArticleBySlug",
     tag = "articles",
-    security((), ("bearer" = [])),
-    params(("slug" = String, Path, description = "Article slug, current or former")),
+    security((), ("bearer" = []), ("contentKey" = []), ("contentKeyQuery" = [])),
+    params(("slug" = String, Path, description = "Article slug, current or former"), PreviewQuery),
     responses(
         (status = 200, description = "The article", body = Article, headers(("ETag" = String, description = "\"a{id}-v{version}\" for signed-in callers"))),
         (status = 301, description = "A former slug: Location names the current one", headers(("Location" = String, description = "/api/v1/articles/slug/{current}"))),
@@ -411,6 +450,7 @@ enum BySlug {
 )]
 #[get("/articles/slug/{slug}")]
 async fn get_article_by_slug(
+    req: HttpRequest,
     state: web::Data<AppState>,
     caller: MaybeUser,
     slug: web::Path<String>,
@@ -418,6 +458,9 @@ async fn get_article_by_slug(
     let slug = slug.into_inner();
     if !crate::slug::is_valid(&slug) {
         return Err(ApiError::not_found("no article has this slug"));
+    }
+    if let Some(token) = preview::token_param(&req) {
+        return preview::respond(&req, &state, Target::Slug(slug), token).await;
     }
     let user = caller.0;
     let now = crate::time::now();

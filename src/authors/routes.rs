@@ -8,6 +8,7 @@ use super::queries::{self, AuthorProfileRow};
 use crate::auth::MaybeUser;
 use crate::error::{ApiError, Problem};
 use crate::http::list::NameOrCount;
+use crate::http::surrogate::{self, Key, SurrogateKeys};
 use crate::http::{Page, PageRequest, Sort, StrictQuery};
 use crate::state::AppState;
 
@@ -36,6 +37,7 @@ fn author(row: AuthorProfileRow, article_count: i64) -> Author {
 #[utoipa::path(
     operation_id = "listAuthors",
     tag = "authors",
+    security((), ("bearer" = []), ("contentKey" = []), ("contentKeyQuery" = [])),
     params(AuthorListQuery),
     responses(
         (status = 200, description = "A page of authors", body = Page<Author>,
@@ -75,7 +77,15 @@ async fn list_authors(
             (Some(key), row.id)
         })
         .map(|(row, count)| author(row, count));
-    Ok(result.respond(&req))
+    let mut res = result.respond(&req);
+    if caller.0.is_none() {
+        let mut keys = SurrogateKeys::new().list(surrogate::LIST_AUTHORS);
+        for a in &result.data {
+            keys.add(Key::Author(a.id));
+        }
+        keys.insert(&mut res);
+    }
+    Ok(res)
 }
 
 /// Get an author
@@ -84,6 +94,7 @@ async fn list_authors(
 #[utoipa::path(
     operation_id = "getAuthor",
     tag = "authors",
+    security((), ("bearer" = []), ("contentKey" = []), ("contentKeyQuery" = [])),
     params(("slug" = String, Path, description = "Author slug")),
     responses(
         (status = 200, description = "The author", body = Author),
@@ -109,5 +120,11 @@ async fn get_author(
             Ok(queries::find_by_slug(conn, &slug, now)?)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(author(row, count)))
+    let mut res = HttpResponse::Ok();
+    if caller.0.is_none() {
+        let mut keys = SurrogateKeys::new();
+        keys.add(Key::Author(row.id));
+        keys.apply(&mut res);
+    }
+    Ok(res.json(author(row, count)))
 }

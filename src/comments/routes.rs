@@ -21,6 +21,7 @@ use crate::config::CommentModeration;
 use crate::db::DbConnection;
 use crate::error::{ApiError, Problem};
 use crate::events::EventType;
+use crate::http::surrogate::{Key, SurrogateKeys};
 use crate::http::{Json, Page, PageRequest, Sort, StrictQuery};
 use crate::state::AppState;
 use crate::validate::Validator;
@@ -125,7 +126,7 @@ async fn respond_page(
     operation_id = "listArticleComments",
     tag = "comments",
     params(("id" = i64, Path, description = "Article id"), ArticleCommentsQuery),
-    security((), ("bearer" = [])),
+    security((), ("bearer" = []), ("contentKey" = []), ("contentKeyQuery" = [])),
     responses(
         (status = 200, description = "A page of approved comments", body = Page<Comment>,
          headers(("X-Total-Count" = i64, description = "Total matching items"), ("Link" = String, description = "RFC 8288 pagination links"))),
@@ -151,7 +152,19 @@ async fn list_article_comments(
         status: Some(APPROVED.into()),
     };
     let anonymous = caller.is_anonymous();
-    respond_page(&req, &state, filter, page, Some(article_id), anonymous).await
+    let mut res = respond_page(&req, &state, filter, page, Some(article_id), anonymous).await?;
+    if anonymous {
+        comment_keys(article_id).insert(&mut res);
+    }
+    Ok(res)
+}
+
+/// The cache tags of an article's public comments.
+fn comment_keys(article_id: i64) -> SurrogateKeys<'static> {
+    let mut keys = SurrogateKeys::new();
+    keys.add(Key::Article(article_id));
+    keys.add(Key::Comments(article_id));
+    keys
 }
 
 /// Comment on an article
@@ -311,7 +324,7 @@ async fn list_comments(
     operation_id = "getComment",
     tag = "comments",
     params(("id" = i64, Path, description = "Comment id")),
-    security((), ("bearer" = [])),
+    security((), ("bearer" = []), ("contentKey" = []), ("contentKeyQuery" = [])),
     responses(
         (status = 200, description = "The comment", body = Comment),
         (status = 400, description = "The id is not a number", body = Problem, content_type = "application/problem+json"),
@@ -345,7 +358,11 @@ async fn get_comment(
             Ok((row, author))
         })
         .await?;
-    Ok(HttpResponse::Ok().json(Comment::new(row, author)))
+    let mut res = HttpResponse::Ok();
+    if caller.0.is_none() {
+        comment_keys(row.article_id).apply(&mut res);
+    }
+    Ok(res.json(Comment::new(row, author)))
 }
 
 /// Finds a comment for a change, after taking its article's lock. A caller

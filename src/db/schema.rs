@@ -140,6 +140,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    integrations (id) {
+        id -> BigInt,
+        name -> Text,
+        scopes -> Text,
+        key_prefix -> Text,
+        key_hash -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     /// Scheduled articles whose `article.published` has not fired yet.
     scheduled_articles (article_id) {
         article_id -> BigInt,
@@ -180,6 +193,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    article_previews (id) {
+        id -> BigInt,
+        article_id -> BigInt,
+        token_hash -> Text,
+        version -> Nullable<BigInt>,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(articles -> users (author_id));
 diesel::joinable!(article_tags -> articles (article_id));
@@ -191,6 +216,7 @@ diesel::joinable!(comments -> users (author_id));
 diesel::joinable!(article_daily_stats -> articles (article_id));
 diesel::joinable!(scheduled_articles -> articles (article_id));
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+diesel::joinable!(article_previews -> articles (article_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -206,4 +232,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     scheduled_articles,
     webhooks,
     webhook_deliveries,
+    integrations,
+    article_previews,
 );

@@ -1,24 +1,9 @@
-//! The names of what a CDN should purge after an event (`purge_keys` in
-//! events and webhook payloads). The same names are what public responses
-//! carry as `Surrogate-Key`/`Cache-Tag`, so keep every name here.
+//! What a CDN should purge after an event (`purge_keys` in events and
+//! webhook payloads): the names public responses carry as
+//! `Surrogate-Key`/`Cache-Tag`, from `http::surrogate`, the one place
+//! they are defined.
 
-/// One article's own responses (by id and by slug).
-pub fn article(id: i64) -> String {
-    format!("article-{id}")
-}
-
-/// Everything that shows a tag (its page, lists filtered by it).
-pub fn tag(slug: &str) -> String {
-    format!("tag-{slug}")
-}
-
-/// Everything that shows an author (byline pages, lists by author).
-pub fn author(id: i64) -> String {
-    format!("author-{id}")
-}
-
-/// Every article list.
-pub const LIST_ARTICLES: &str = "list-articles";
+use crate::http::surrogate::{LIST_ARTICLES, LIST_TAGS, article, author, tag};
 
 /// The keys an article change touches: the article, its authors and tags
 /// (before and after the change) and every list. Sorted, without repeats.
@@ -35,6 +20,7 @@ pub fn for_article(id: i64, authors: &[i64], tag_slugs: &[String]) -> Vec<String
 pub fn for_tag(slugs: &[&str]) -> Vec<String> {
     let mut keys: Vec<String> = slugs.iter().map(|s| tag(s)).collect();
     keys.push(LIST_ARTICLES.to_string());
+    keys.push(LIST_TAGS.to_string());
     keys.sort();
     keys.dedup();
     keys

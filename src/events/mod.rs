@@ -132,7 +132,10 @@ pub fn comment_event(
     now: NaiveDateTime,
 ) -> Result<(), ApiError> {
     let purge = if comment.status == crate::comments::dto::CommentStatus::Approved {
-        vec![keys::article(comment.article_id)]
+        vec![
+            crate::http::surrogate::article(comment.article_id),
+            crate::http::surrogate::comments(comment.article_id),
+        ]
     } else {
         Vec::new()
     };

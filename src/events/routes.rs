@@ -1,14 +1,12 @@
 //! `GET /events`: the event log, oldest first, resumable by id.
 
-use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, HttpResponse, get, web};
-use futures_util::future::LocalBoxFuture;
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::dto::{Event, EventListQuery};
 use super::queries;
-use crate::auth::{AuthUser, Role};
+use crate::auth::extract::{EditorOrKey, EventsScope};
 use crate::error::{ApiError, Problem};
 use crate::http::{Page, PageMeta, StrictQuery};
 use crate::state::AppState;
@@ -20,26 +18,14 @@ pub fn routes(cfg: &mut ServiceConfig) {
 pub const DEFAULT_LIMIT: i64 = 100;
 pub const MAX_LIMIT: i64 = 1000;
 
-/// Who may read the event log: the one place that decides it. Editors and
-/// admins today; content keys with the `events` scope belong here too.
-pub struct EventReader;
-
-impl FromRequest for EventReader {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let user = AuthUser::from_request(req, payload);
-        Box::pin(async move {
-            user.await?.require(Role::Editor)?;
-            Ok(EventReader)
-        })
-    }
-}
+/// Who may read the event log: editors and admins, or a content API key
+/// with the `events` scope (a search indexer, a newsletter tool).
+pub type EventReader = EditorOrKey<EventsScope>;
 
 /// List events
 ///
-/// Editors and admins. The event log, oldest first: every change a front
+/// Editors and admins, or a content API key with the `events` scope. The
+/// event log, oldest first: every change a front
 /// end, CDN or search index cares about, written in the same transaction
 /// as the change. Resume with `after` set to the last `id` seen (also
 /// `meta.next_cursor`, present while more events follow): ids only grow,
@@ -49,13 +35,13 @@ impl FromRequest for EventReader {
     operation_id = "listEvents",
     tag = "events",
     params(EventListQuery),
-    security(("bearer" = [])),
+    security(("bearer" = []), ("contentKey" = []), ("contentKeyQuery" = [])),
     responses(
         (status = 200, description = "Events after the cursor", body = Page<Event>,
          headers(("X-Total-Count" = i64, description = "Events after the cursor"), ("Link" = String, description = "RFC 8288 link to the next events (rel=next), while more follow"))),
         (status = 400, description = "Bad query parameter (unknown parameter, negative after, limit outside 1..1000)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or invalid token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "Not an editor", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an editor, or a key without the events scope", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/events")]

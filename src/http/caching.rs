@@ -1,23 +1,32 @@
 //! HTTP caching for every response: a strong `ETag` on successful `GET`s
 //! (kept when the handler set its own, e.g. an article's `"a42-v3"`),
 //! `304 Not Modified` for a matching `If-None-Match`, and the default
-//! `Cache-Control`: `private, no-store` when the request was authenticated,
-//! `public, max-age=N` for anonymous reads.
+//! `Cache-Control`: `private, no-store` when the request was signed in,
+//! `public, max-age=N` for anonymous reads, `private, max-age=N` for reads
+//! with a content API key (the same content, but a shared cache must not
+//! answer a key's requests: a revoked key would keep reading there).
+//! Cache tags (`Surrogate-Key`, `Cache-Tag`) stay on shareable answers
+//! only: a `no-store` answer drops them.
 
 use actix_web::body::{BoxBody, MessageBody, to_bytes};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpResponse, web};
+use actix_web::{Error, HttpMessage, HttpResponse, web};
 
-/// The `Cache-Control` value for anonymous reads, kept in app data. Its
-/// max-age never runs past the next scheduled publication, when lists,
-/// counts and pages change with no write.
+use super::surrogate::{CACHE_TAG, SURROGATE_KEY};
+use crate::integrations::ContentKey;
+
+/// The `Cache-Control` values for anonymous reads (`public`) and for reads
+/// with a content API key (`private`: a shared cache must not answer a
+/// revoked key), kept in app data. Their max-age never runs past the next
+/// scheduled publication, when lists, counts and pages change with no write.
 #[derive(Debug, Clone)]
 pub struct PublicCacheControl {
     max_age: u32,
-    value: HeaderValue,
+    public: HeaderValue,
+    private: HeaderValue,
     next_publish: Option<std::sync::Arc<crate::events::scheduler::NextPublish>>,
 }
 
@@ -25,7 +34,8 @@ impl PublicCacheControl {
     pub fn new(max_age: u32) -> Self {
         Self {
             max_age,
-            value: Self::header(max_age),
+            public: Self::header("public", max_age),
+            private: Self::header("private", max_age),
             next_publish: None,
         }
     }
@@ -39,19 +49,21 @@ impl PublicCacheControl {
         self
     }
 
-    fn header(max_age: u32) -> HeaderValue {
-        let value = format!("public, max-age={max_age}");
+    fn header(scope: &str, max_age: u32) -> HeaderValue {
+        let value = format!("{scope}, max-age={max_age}");
         HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static("no-cache"))
     }
 
-    /// The value for a response made now.
-    pub fn value(&self) -> HeaderValue {
+    /// The value for a response made now (`shared`: `public`, else `private`).
+    pub fn value(&self, shared: bool) -> HeaderValue {
         let left = self.next_publish.as_ref().and_then(|n| n.seconds_left());
         match left {
-            Some(left) if left < u64::from(self.max_age) => {
-                Self::header(u32::try_from(left).unwrap_or(0))
-            }
-            _ => self.value.clone(),
+            Some(left) if left < u64::from(self.max_age) => Self::header(
+                if shared { "public" } else { "private" },
+                u32::try_from(left).unwrap_or(0),
+            ),
+            _ if shared => self.public.clone(),
+            _ => self.private.clone(),
         }
     }
 }
@@ -81,10 +93,11 @@ pub async fn middleware(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let is_read = matches!(*req.method(), Method::GET | Method::HEAD);
-    let authenticated = req.headers().contains_key(header::AUTHORIZATION);
+    let with_key = req.extensions().contains::<ContentKey>();
+    let authenticated = req.headers().contains_key(header::AUTHORIZATION) && !with_key;
     let public = req
         .app_data::<web::Data<PublicCacheControl>>()
-        .map(|c| c.value());
+        .map(|c| c.value(!with_key));
     let request_headers = req.headers().clone();
 
     let mut res = next.call(req).await?;
@@ -103,6 +116,14 @@ pub async fn middleware(
     if !authenticated && is_read && res.status().is_success() {
         res.headers_mut()
             .append(header::VARY, HeaderValue::from_static("Authorization"));
+    }
+    let no_store = res
+        .headers()
+        .get(header::CACHE_CONTROL)
+        .is_some_and(|v| v.as_bytes().windows(8).any(|w| w == b"no-store"));
+    if no_store || !res.status().is_success() {
+        res.headers_mut().remove(SURROGATE_KEY);
+        res.headers_mut().remove(CACHE_TAG);
     }
     if !is_read || res.status() != StatusCode::OK {
         return Ok(res.map_into_boxed_body());
@@ -147,7 +168,13 @@ pub async fn middleware(
 /// A 304 carrying the validator and the caching headers of the full answer.
 fn not_modified(headers: &HeaderMap, etag: &str) -> HttpResponse {
     let mut res = HttpResponse::NotModified().finish();
-    for name in [header::CACHE_CONTROL, header::VARY, header::LINK] {
+    for name in [
+        header::CACHE_CONTROL,
+        header::VARY,
+        header::LINK,
+        SURROGATE_KEY,
+        CACHE_TAG,
+    ] {
         for value in headers.get_all(&name) {
             res.headers_mut().append(name.clone(), value.clone());
         }

@@ -278,10 +278,11 @@ impl<T: Serialize> Page<T> {
 }
 
 /// RFC 8288 links to the first, previous, next and last pages, keeping every
-/// other parameter of the request as it was.
+/// other parameter of the request as it was (except a content API `key`).
 fn link_header(req: &HttpRequest, meta: &PageMeta) -> String {
     let kept: Vec<(String, String)> = form_urlencoded::parse(req.query_string().as_bytes())
-        .filter(|(k, _)| k != "page" && k != "after")
+        // A content key never goes into links: answers are shared by keys.
+        .filter(|(k, _)| k != "page" && k != "after" && k != "key")
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     let url = |param: &str, value: &str| {

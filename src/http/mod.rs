@@ -8,6 +8,7 @@ pub mod list;
 pub mod query;
 pub mod read_cache;
 pub mod security;
+pub mod surrogate;
 pub mod writes;
 
 pub use json::Json;

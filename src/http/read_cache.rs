@@ -3,7 +3,12 @@
 //! Anonymous reads are the bulk of a news site's traffic and identical for
 //! every reader, so a hit answers from memory: no database, no JSON, no
 //! hashing. Correctness rules:
-//! - only anonymous requests (no `Authorization`) and `200` answers are kept;
+//! - only anonymous requests (no `Authorization`) and requests with a
+//!   content API key that may read (validated before this layer) are
+//!   served, each kind from its own entries (their `Cache-Control`
+//!   differs), the key itself left out of the cache key; `200` answers
+//!   are kept, with their cache tags;
+//! - a `preview` parameter always passes through (a preview is private);
 //! - every successful write through this instance (any non-GET 2xx except
 //!   the view beacon, whose counters may lag by design) empties the cache;
 //! - an answer computed while a write happened is never stored: every
@@ -25,19 +30,22 @@ use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::web::Bytes;
-use actix_web::{Error, HttpResponse, web};
+use actix_web::{Error, HttpMessage, HttpResponse, web};
 
 use super::caching::none_match;
 use super::writes::Writes;
+use crate::integrations::{ContentKey, Scope};
 
 /// Headers worth replaying from a cached answer.
-const KEPT: [HeaderName; 6] = [
+const KEPT: [HeaderName; 8] = [
     header::CONTENT_TYPE,
     header::ETAG,
     header::CACHE_CONTROL,
     header::LINK,
     header::VARY,
     HeaderName::from_static("x-total-count"),
+    super::surrogate::SURROGATE_KEY,
+    super::surrogate::CACHE_TAG,
 ];
 
 /// A complete answer: what a hit replays. Non-200 answers are built the
@@ -96,10 +104,35 @@ impl ReadCache {
     }
 }
 
-fn cacheable_request(req: &ServiceRequest) -> bool {
-    req.method() == Method::GET
-        && req.path().starts_with("/api/v1/")
-        && !req.headers().contains_key(header::AUTHORIZATION)
+/// How a read may use the cache: `None` (not at all), or with the prefix of
+/// its entries' keys.
+fn cacheable_request(req: &ServiceRequest) -> Option<&'static str> {
+    if req.method() != Method::GET
+        || !req.path().starts_with("/api/v1/")
+        || req.query_string().contains("preview=")
+    {
+        return None;
+    }
+    match req.extensions().get::<ContentKey>() {
+        // Without `read` the extractor refuses it: never from the cache.
+        Some(key) if key.scopes.contains(Scope::Read) => Some("k "),
+        Some(_) => None,
+        None if req.headers().contains_key(header::AUTHORIZATION) => None,
+        None => Some(""),
+    }
+}
+
+/// The cache key: the path and query, without a `key` parameter.
+fn cache_key(prefix: &str, req: &ServiceRequest) -> String {
+    let query = req.query_string();
+    if prefix.is_empty() || !query.contains("key=") {
+        return format!("{prefix}{}?{query}", req.path());
+    }
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| !pair.starts_with("key=") && *pair != "key")
+        .collect();
+    format!("{prefix}{}?{}", req.path(), kept.join("&"))
 }
 
 fn is_counter_write(req: &ServiceRequest) -> bool {
@@ -167,8 +200,9 @@ pub async fn middleware(
             .await
             .map(ServiceResponse::map_into_boxed_body);
     };
-    let entries = match cache.entries.clone() {
-        Some(entries) if cacheable_request(&req) => entries,
+    let kind = cacheable_request(&req);
+    let entries = match (cache.entries.clone(), kind) {
+        (Some(entries), Some(_)) => entries,
         _ => {
             let write = req.method() != Method::GET
                 && req.method() != Method::HEAD
@@ -187,7 +221,7 @@ pub async fn middleware(
         }
     };
 
-    let key = format!("{}?{}", req.path(), req.query_string());
+    let key = cache_key(kind.unwrap_or_default(), &req);
     if let Some(entry) = entries.get(&key) {
         let (http_req, _) = req.into_parts();
         let res = replay(&entry, http_req.headers());

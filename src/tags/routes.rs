@@ -11,6 +11,7 @@ use crate::auth::{AuthUser, MaybeUser, Role};
 use crate::error::{ApiError, Problem};
 use crate::events::{self, EventType, keys};
 use crate::http::list::NameOrCount;
+use crate::http::surrogate::{self, Key, SurrogateKeys};
 use crate::http::{Json, Page, PageRequest, Sort, StrictQuery};
 use crate::state::AppState;
 use crate::validate::Validator;
@@ -37,6 +38,7 @@ pub const FALLBACK_SLUG: &str = "tag";
 #[utoipa::path(
     operation_id = "listTags",
     tag = "tags",
+    security((), ("bearer" = []), ("contentKey" = []), ("contentKeyQuery" = [])),
     params(TagListQuery),
     responses(
         (status = 200, description = "A page of tags", body = Page<Tag>,
@@ -77,7 +79,15 @@ async fn list_tags(
             (Some(key), row.id)
         })
         .map(|(row, count)| Tag::from_row(row, count));
-    Ok(result.respond(&req))
+    let mut res = result.respond(&req);
+    if caller.0.is_none() {
+        let mut keys = SurrogateKeys::new().list(surrogate::LIST_TAGS);
+        for t in &result.data {
+            keys.add(Key::Tag(&t.slug));
+        }
+        keys.insert(&mut res);
+    }
+    Ok(res)
 }
 
 /// Get a tag
@@ -86,6 +96,7 @@ async fn list_tags(
 #[utoipa::path(
     operation_id = "getTag",
     tag = "tags",
+    security((), ("bearer" = []), ("contentKey" = []), ("contentKeyQuery" = [])),
     params(("slug" = String, Path, description = "Tag slug")),
     responses(
         (status = 200, description = "The tag", body = Tag),
@@ -108,7 +119,13 @@ async fn get_tag(
             Ok(queries::find_by_slug(conn, &slug, now)?)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(Tag::from_row(row, count)))
+    let mut res = HttpResponse::Ok();
+    if caller.0.is_none() {
+        let mut keys = SurrogateKeys::new();
+        keys.add(Key::Tag(&row.slug));
+        keys.apply(&mut res);
+    }
+    Ok(res.json(Tag::from_row(row, count)))
 }
 
 /// A path slug that cannot exist is a 404 without asking the database.

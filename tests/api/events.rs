@@ -212,12 +212,17 @@ db_test!(comments_and_tags_record_events, |backend| {
     assert_eq!(events[2]["data"]["status"], "approved");
     assert_eq!(
         events[2]["purge_keys"],
-        json!([format!("article-{article}")])
+        json!([format!("article-{article}"), format!("comments-{article}")])
     );
     assert_eq!(events[4]["data"]["slug"], "the-economy");
     assert_eq!(
         events[4]["purge_keys"],
-        json!(["list-articles", "tag-economy", "tag-the-economy"])
+        json!([
+            "list-articles",
+            "list-tags",
+            "tag-economy",
+            "tag-the-economy"
+        ])
     );
     assert_eq!(events[5]["data"]["slug"], "the-economy");
 });

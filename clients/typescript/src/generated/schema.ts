@@ -617,7 +617,8 @@ export interface paths {
         };
         /**
          * List events
-         * @description Editors and admins. The event log, oldest first: every change a front
+         * @description Editors and admins, or a content API key with the `events` scope. The
+         *     event log, oldest first: every change a front
          *     end, CDN or search index cares about, written in the same transaction
          *     as the change. Resume with `after` set to the last `id` seen (also
          *     `meta.next_cursor`, present while more events follow): ids only grow,
@@ -725,6 +726,89 @@ export interface paths {
          */
         post: operations["redeliverWebhookDelivery"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/articles/{id}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Make a preview token
+         * @description The article's author (with the author role) and editors. The token lets
+         *     anyone holding it read this article in any state with
+         *     `GET /articles/{id}?preview=TOKEN` (or by slug) until it expires or is
+         *     revoked, answered `Cache-Control: private, no-store`. With `version`
+         *     the preview shows that revision; without, the article as it is when
+         *     read. The token is stored only as a hash: it cannot be shown again.
+         */
+        post: operations["createArticlePreview"];
+        /**
+         * Revoke an article's previews
+         * @description The article's author (with the author role) and editors. Every preview
+         *     token of the article stops working at once (on every instance: tokens
+         *     are checked against the database on each read).
+         */
+        delete: operations["revokeArticlePreviews"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List integrations
+         * @description Admins only. Oldest first. Keys are never shown, only their prefix.
+         */
+        get: operations["listIntegrations"];
+        put?: never;
+        /**
+         * Create an integration
+         * @description Admins only. Answers with the new content API key in `key`, starting
+         *     with `nd_`: it is stored only as a hash and shown this once. Scopes:
+         *     `read` (the public content API), `preview` (requests of this key may
+         *     carry `preview=<token>`), `events` (`GET /events`).
+         */
+        post: operations["createIntegration"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an integration
+         * @description Admins only. The key is never shown again, only its prefix.
+         */
+        get: operations["getIntegration"];
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an integration
+         * @description Admins only. Deletes the integration: its key gets 401 at once on this
+         *     instance, and on other instances after at most `NEWSDESK_AUTH_CACHE_MS`.
+         */
+        delete: operations["deleteIntegration"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1210,6 +1294,46 @@ export interface components {
             parent_id?: number | null;
         };
         /**
+         * @description Body of `POST /integrations`.
+         * @example {
+         *       "name": "Next.js site",
+         *       "scopes": [
+         *         "read",
+         *         "preview"
+         *       ]
+         *     }
+         */
+        CreateIntegration: {
+            /**
+             * @description 1 to 100 characters, not only spaces.
+             * @example Next.js site
+             */
+            name: string;
+            /** @description At least one (repeats count once); `["read"]` when absent. */
+            scopes?: components["schemas"]["Scope"][] | null;
+        };
+        /**
+         * @description Body of `POST /articles/{id}/preview` (may be empty: `{}`).
+         * @example {
+         *       "expires_in": 3600
+         *     }
+         */
+        CreatePreview: {
+            /**
+             * Format: int64
+             * @description Lifetime in seconds, 60 to 604800 (7 days); 3600 when absent.
+             * @example 3600
+             */
+            expires_in?: number | null;
+            /**
+             * Format: int64
+             * @description Pin the preview to this revision (see `/articles/{id}/revisions`);
+             *     absent: the article as it is when the preview is read.
+             * @example 3
+             */
+            version?: number | null;
+        };
+        /**
          * @description Body of `POST /tags`.
          * @example {
          *       "description": "News from and about the DPRK.",
@@ -1279,6 +1403,17 @@ export interface components {
              *     (unless `NEWSDESK_WEBHOOK_ALLOW_PRIVATE=true`).
              */
             url: string;
+        };
+        /**
+         * @description The answer to `POST /integrations`: the integration and its key, shown
+         *     this once.
+         */
+        CreatedIntegration: components["schemas"]["Integration"] & {
+            /**
+             * @description The content API key. Stored only as a hash: it cannot be shown again.
+             * @example nd_Xq3v9aZkT0m2c8YpLw4rB6nHs1dJfGe7uVa5Qk3iO9x
+             */
+            key: string;
         };
         /** @description A new webhook with its signing secret: the only time it is shown. */
         CreatedWebhook: components["schemas"]["Webhook"] & {
@@ -1453,6 +1588,43 @@ export interface components {
          * @enum {string}
          */
         Include: "body";
+        /**
+         * @description An integration: a named content API key. The key itself is shown only
+         *     in the answer to its creation.
+         * @example {
+         *       "created_at": "2024-05-15T09:30:00Z",
+         *       "id": 3,
+         *       "key_prefix": "nd_Xq3v9aZk",
+         *       "last_used_at": null,
+         *       "name": "Next.js site",
+         *       "scopes": [
+         *         "read",
+         *         "preview"
+         *       ]
+         *     }
+         */
+        Integration: {
+            /**
+             * Format: int64
+             * @example 3
+             */
+            id: number;
+            /** @example Next.js site */
+            name: string;
+            scopes: components["schemas"]["Scope"][];
+            /**
+             * @description The key's first characters, to tell keys apart (never the key).
+             * @example nd_Xq3v9aZk
+             */
+            key_prefix: string;
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description When the key was last used (written at most once a minute per instance).
+             */
+            last_used_at?: string | null;
+        };
         /**
          * @description Body of `POST /auth/login`.
          * @example {
@@ -1708,6 +1880,32 @@ export interface components {
             meta: components["schemas"]["PageMeta"];
         };
         /** @description The list envelope: `{data: [...], meta: {...}}`. */
+        Page_Integration: {
+            data: {
+                /**
+                 * Format: int64
+                 * @example 3
+                 */
+                id: number;
+                /** @example Next.js site */
+                name: string;
+                scopes: components["schemas"]["Scope"][];
+                /**
+                 * @description The key's first characters, to tell keys apart (never the key).
+                 * @example nd_Xq3v9aZk
+                 */
+                key_prefix: string;
+                /** Format: date-time */
+                created_at: string;
+                /**
+                 * Format: date-time
+                 * @description When the key was last used (written at most once a minute per instance).
+                 */
+                last_used_at?: string | null;
+            }[];
+            meta: components["schemas"]["PageMeta"];
+        };
+        /** @description The list envelope: `{data: [...], meta: {...}}`. */
         Page_RevisionSummary: {
             data: {
                 /**
@@ -1813,6 +2011,27 @@ export interface components {
             data: components["schemas"]["ArticleListItem"][];
         };
         /**
+         * @description A preview token, shown once.
+         * @example {
+         *       "expires_at": "2024-05-15T10:30:00Z",
+         *       "token": "ndp_b3JlIGlwc3VtIGRvbG9yIHNpdCBhbWV0LCBjb25zZWN0",
+         *       "url": "/api/v1/articles/42?preview=ndp_b3JlIGlwc3VtIGRvbG9yIHNpdCBhbWV0LCBjb25zZWN0"
+         *     }
+         */
+        Preview: {
+            /** @description Send as `?preview=` on `GET /articles/{id}` or `/articles/slug/{slug}`. */
+            token: string;
+            /** Format: date-time */
+            expires_at: string;
+            /** @description The API path that reads the preview. */
+            url: string;
+            /**
+             * Format: int64
+             * @description The revision the preview shows; `null`: the current content.
+             */
+            version?: number | null;
+        };
+        /**
          * @description RFC 9457 problem details, the body of every error response.
          * @example {
          *       "detail": "title must not be empty",
@@ -1911,6 +2130,11 @@ export interface components {
          * @enum {string}
          */
         Role: "reader" | "author" | "editor" | "admin";
+        /**
+         * @description What a content key may do.
+         * @enum {string}
+         */
+        Scope: "read" | "preview" | "events";
         /**
          * @description Lowercase ASCII letters and digits in words joined by `-`
          * @example north-korea
@@ -2208,6 +2432,15 @@ export interface components {
     responses: {
         /** @description Bad request: malformed JSON, an unknown or malformed query parameter, or a path parameter of the wrong type */
         BadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /** @description The content API key lacks the scope this needs */
+        Forbidden: {
             headers: {
                 [name: string]: unknown;
             };
@@ -3045,6 +3278,8 @@ export interface operations {
                  * @example 10
                  */
                 limit?: number;
+                /** @description A content API key (`nd_...`), instead of `Authorization: Bearer nd_...`. A bad, unknown or revoked key is a 401, never anonymous. */
+                key?: string;
             };
             header?: never;
             path?: never;
@@ -3086,12 +3321,23 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
         };
     };
     getArticleBySlug: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description A preview token from `POST /articles/{id}/preview`: answers the
+                 *     article in any state, `Cache-Control: private, no-store`. A token
+                 *     that is unknown, expired, revoked or made for another article is a 401.
+                 */
+                preview?: string;
+                /** @description A content API key (`nd_...`), instead of `Authorization: Bearer nd_...`. A bad, unknown or revoked key is a 401, never anonymous. */
+                key?: string;
+            };
             header?: never;
             path: {
                 /** @description Article slug, current or former */
@@ -3128,6 +3374,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["BadRequest"];
             /** @description Invalid token */
             401: {
                 headers: {
@@ -3137,6 +3384,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             /** @description No such article, or not visible to the caller */
             404: {
                 headers: {
@@ -3146,6 +3394,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
         };
     };
@@ -3208,6 +3457,8 @@ export interface operations {
                 published_before?: string;
                 /** @description `body` adds `body` and `body_html` to every item. */
                 include?: components["schemas"]["Include"];
+                /** @description A content API key (`nd_...`), instead of `Authorization: Bearer nd_...`. A bad, unknown or revoked key is a 401, never anonymous. */
+                key?: string;
             };
             header?: never;
             path?: never;
@@ -3262,6 +3513,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
         };
     };
@@ -3359,7 +3611,16 @@ export interface operations {
     };
     getArticle: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description A preview token from `POST /articles/{id}/preview`: answers the
+                 *     article in any state, `Cache-Control: private, no-store`. A token
+                 *     that is unknown, expired, revoked or made for another article is a 401.
+                 */
+                preview?: string;
+                /** @description A content API key (`nd_...`), instead of `Authorization: Bearer nd_...`. A bad, unknown or revoked key is a 401, never anonymous. */
+                key?: string;
+            };
             header?: never;
             path: {
                 /** @description Article id */
@@ -3405,6 +3666,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             /** @description No such article, or not visible to the caller */
             404: {
                 headers: {
@@ -3414,6 +3676,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
         };
     };
@@ -3899,6 +4162,8 @@ export interface operations {
                  * @example nor
                  */
                 q?: string;
+                /** @description A content API key (`nd_...`), instead of `Authorization: Bearer nd_...`. A bad, unknown or revoked key is a 401, never anonymous. */
+                key?: string;
             };
             header?: never;
             path?: never;
@@ -3944,6 +4209,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
         };
     };
@@ -4039,7 +4306,10 @@ export interface operations {
     };
     getTag: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A content API key (`nd_...`), instead of `Authorization: Bearer nd_...`. A bad, unknown or revoked key is a 401, never anonymous. */
+                key?: string;
+            };
             header?: never;
             path: {
                 /** @description Tag slug */
@@ -4065,6 +4335,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["BadRequest"];
             /** @description Invalid token */
             401: {
                 headers: {
@@ -4074,6 +4345,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             /** @description No such tag */
             404: {
                 headers: {
@@ -4083,6 +4355,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
         };
     };
@@ -4249,6 +4522,8 @@ export interface operations {
                  * @example name
                  */
                 sort?: string;
+                /** @description A content API key (`nd_...`), instead of `Authorization: Bearer nd_...`. A bad, unknown or revoked key is a 401, never anonymous. */
+                key?: string;
             };
             header?: never;
             path?: never;
@@ -4294,12 +4569,17 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
         };
     };
     getAuthor: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A content API key (`nd_...`), instead of `Authorization: Bearer nd_...`. A bad, unknown or revoked key is a 401, never anonymous. */
+                key?: string;
+            };
             header?: never;
             path: {
                 /** @description Author slug */
@@ -4325,6 +4605,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            400: components["responses"]["BadRequest"];
             /** @description Invalid token */
             401: {
                 headers: {
@@ -4334,6 +4615,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             /** @description No such author */
             404: {
                 headers: {
@@ -4343,6 +4625,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
         };
     };
@@ -4366,6 +4649,8 @@ export interface operations {
                  * @example created_at
                  */
                 sort?: string;
+                /** @description A content API key (`nd_...`), instead of `Authorization: Bearer nd_...`. A bad, unknown or revoked key is a 401, never anonymous. */
+                key?: string;
             };
             header?: never;
             path: {
@@ -4407,6 +4692,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             /** @description No visible article with this id */
             404: {
                 headers: {
@@ -4416,6 +4702,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
         };
     };
@@ -4603,7 +4890,10 @@ export interface operations {
     };
     getComment: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description A content API key (`nd_...`), instead of `Authorization: Bearer nd_...`. A bad, unknown or revoked key is a 401, never anonymous. */
+                key?: string;
+            };
             header?: never;
             path: {
                 /** @description Comment id */
@@ -4640,6 +4930,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             /** @description No such comment, or not visible to the caller */
             404: {
                 headers: {
@@ -4649,6 +4940,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
         };
     };
@@ -4815,6 +5107,8 @@ export interface operations {
                  * @example 100
                  */
                 limit?: number;
+                /** @description A content API key (`nd_...`), instead of `Authorization: Bearer nd_...`. A bad, unknown or revoked key is a 401, never anonymous. */
+                key?: string;
             };
             header?: never;
             path?: never;
@@ -4853,7 +5147,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not an editor */
+            /** @description Not an editor, or a key without the events scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4862,6 +5156,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            429: components["responses"]["TooManyRequests"];
             503: components["responses"]["Unavailable"];
         };
     };
@@ -5354,6 +5649,381 @@ export interface operations {
             };
             /** @description The webhook is not active */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createArticlePreview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Article id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreatePreview"];
+            };
+        };
+        responses: {
+            /** @description The token, shown once */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Preview"];
+                };
+            };
+            /** @description Malformed JSON or id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not the author or an editor */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such article, or not visible to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description expires_in out of range, or no such version */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    revokeArticlePreviews: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Article id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked (also when there were none) */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The id is not an integer */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not the author or an editor */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such article, or not visible to the caller */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    listIntegrations: {
+        parameters: {
+            query?: {
+                /** @example 1 */
+                page?: number;
+                /** @example 20 */
+                per_page?: number;
+                /** @description Keyset cursor from `meta.next_cursor`; `page` is ignored with it. */
+                after?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of integrations */
+            200: {
+                headers: {
+                    /** @description RFC 8288 pagination links */
+                    Link?: string;
+                    /** @description Total integrations */
+                    "X-Total-Count"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Integration"];
+                };
+            };
+            /** @description Bad query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    createIntegration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateIntegration"];
+            };
+        };
+        responses: {
+            /** @description Created; `key` is shown only now */
+            201: {
+                headers: {
+                    /** @description URL of the new integration */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedIntegration"];
+                };
+            };
+            /** @description Malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            /** @description Invalid fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getIntegration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Integration id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The integration */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Integration"];
+                };
+            };
+            /** @description The id is not an integer */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such integration */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteIntegration: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Integration id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The id is not an integer */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such integration */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,0 +1,2 @@
+DROP TABLE article_previews;
+DROP TABLE integrations;
