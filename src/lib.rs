@@ -10,6 +10,7 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod limits;
+pub mod media;
 pub mod metrics;
 pub mod openapi;
 pub mod ops;

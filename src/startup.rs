@@ -42,9 +42,11 @@ where
             .configure(crate::articles::routes::routes)
             .configure(crate::tags::routes::routes)
             .configure(crate::authors::routes::routes)
-            .configure(crate::comments::routes::routes),
+            .configure(crate::comments::routes::routes)
+            .configure(crate::media::routes::routes),
     )
     .configure(crate::ops::routes::routes)
+    .configure(crate::media::routes::file_routes)
 }
 
 /// The OpenAPI document exactly as the server serves it.

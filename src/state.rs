@@ -37,6 +37,8 @@ pub struct AppState {
     pub view_dedup: ViewDedup,
     /// Rate limits and the sign-in back-off.
     pub limits: crate::limits::RateLimits,
+    /// The media library's files and processing pool.
+    pub media: Arc<crate::media::Library>,
 }
 
 impl AppState {
@@ -59,6 +61,7 @@ impl AppState {
         let hasher = Hasher::new(config.hash_threads, config.hash_queue);
         let view_dedup = ViewDedup::new(config.view_dedup_window);
         let limits = crate::limits::RateLimits::new(&config.rates);
+        let media = Arc::new(crate::media::Library::new(&config.media));
         Self {
             db,
             config,
@@ -72,6 +75,7 @@ impl AppState {
             hasher,
             view_dedup,
             limits,
+            media,
         }
     }
 }

@@ -16,6 +16,7 @@ mod authors;
 mod cli;
 mod comments;
 mod errors;
+mod media;
 mod openapi_doc;
 mod ops;
 mod read_cache;
