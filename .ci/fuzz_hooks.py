@@ -51,7 +51,11 @@ def before_call(ctx, case, kwargs):
     if isinstance(case.query, dict):
         case.query.pop("after", None)
     operation_id = case.operation.definition.raw.get("operationId")
-    if operation_id == "uploadMedia" and isinstance(case.body, dict) and "file" in case.body:
+    if (
+        operation_id == "uploadMedia"
+        and isinstance(case.body, dict)
+        and isinstance(case.body.get("file"), (bytes, str))
+    ):
         case.body["file"] = _PNG
     target = (case.path_parameters or {}).get("id")
     if operation_id == "deleteUser" and str(target) == str(ADMIN_ID):

@@ -641,7 +641,7 @@ fn save(
         Some((row, _)) => (row.body_html.clone(), row.body_text.clone()),
         None => {
             let r = render::render(&next.body, next.body_format);
-            (r.html, r.text)
+            (crate::media::inline::enrich(conn, &r.html)?, r.text)
         }
     };
     let excerpt = next

@@ -9,6 +9,7 @@
 
 pub mod demo;
 pub mod dto;
+pub mod inline;
 pub mod processing;
 pub mod queries;
 pub mod routes;

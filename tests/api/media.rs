@@ -787,3 +787,39 @@ db_test!(demo_articles_get_drawn_pictures, |backend| {
         0
     );
 });
+
+db_test!(library_pictures_in_bodies_get_sizes_and_srcset, |backend| {
+    let app = TestApp::spawn(backend).await;
+    let (_, token) = app.user(Role::Author).await;
+    let m = upload(
+        &app,
+        &token,
+        &picture(ImageFormat::Jpeg, 700, 400),
+        "Harbour",
+    )
+    .await
+    .json();
+    let url = m["url"].as_str().unwrap();
+    let body = format!(
+        "Before.\n\n![Harbour]({url})\n\n![Elsewhere](https://example.com/x.jpg)\n\n<img src=\"{url}\" onerror=\"alert(1)\">"
+    );
+    let res = app
+        .post(
+            "/api/v1/articles",
+            Some(&token),
+            &json!({"title": "Inline", "body": body}),
+        )
+        .await;
+    res.assert_status(201);
+    let html = res.json()["body_html"].as_str().unwrap().to_string();
+    let prefix = url.trim_end_matches("original.jpg");
+    let expected = format!(
+        "width=\"700\" height=\"400\" srcset=\"{prefix}320.jpg 320w, {prefix}640.jpg 640w, {url} 700w\""
+    );
+    assert_eq!(html.matches(&expected).count(), 2, "{html}");
+    assert!(
+        html.contains(r#"<img src="https://example.com/x.jpg" alt="Elsewhere">"#),
+        "{html}"
+    );
+    assert!(!html.contains("onerror"), "{html}");
+});
