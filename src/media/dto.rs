@@ -162,22 +162,23 @@ pub struct UploadMedia {
     /// Alternative text, up to 1,000 characters; required when the site
     /// sets `NEWSDESK_MEDIA_REQUIRE_ALT=true`.
     #[schema(
+        nullable = false,
         max_length = 1000,
         pattern = r"^[^\u0000]*$",
         example = "Delegates in Seoul"
     )]
     pub alt: Option<String>,
     /// Up to 1,000 characters.
-    #[schema(max_length = 1000, pattern = r"^[^\u0000]*$")]
+    #[schema(nullable = false, max_length = 1000, pattern = r"^[^\u0000]*$")]
     pub caption: Option<String>,
     /// Up to 300 characters.
-    #[schema(max_length = 300, pattern = r"^[^\u0000]*$")]
+    #[schema(nullable = false, max_length = 300, pattern = r"^[^\u0000]*$")]
     pub credit: Option<String>,
     /// Focal point, 0 (left) to 1 (right); 0.5 when only `focal_y` is given.
-    #[schema(minimum = 0, maximum = 1, example = 0.5)]
+    #[schema(nullable = false, minimum = 0, maximum = 1, example = 0.5)]
     pub focal_x: Option<f64>,
     /// Focal point, 0 (top) to 1 (bottom); 0.5 when only `focal_x` is given.
-    #[schema(minimum = 0, maximum = 1, example = 0.3)]
+    #[schema(nullable = false, minimum = 0, maximum = 1, example = 0.3)]
     pub focal_y: Option<f64>,
 }
 

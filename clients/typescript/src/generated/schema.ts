@@ -2056,11 +2056,11 @@ export interface components {
              *     sets `NEWSDESK_MEDIA_REQUIRE_ALT=true`.
              * @example Delegates in Seoul
              */
-            alt?: string | null;
+            alt?: string;
             /** @description Up to 1,000 characters. */
-            caption?: string | null;
+            caption?: string;
             /** @description Up to 300 characters. */
-            credit?: string | null;
+            credit?: string;
             /**
              * Format: binary
              * @description The picture: JPEG, PNG, WebP or GIF, decided from its bytes (the
@@ -2074,13 +2074,13 @@ export interface components {
              * @description Focal point, 0 (left) to 1 (right); 0.5 when only `focal_y` is given.
              * @example 0.5
              */
-            focal_x?: number | null;
+            focal_x?: number;
             /**
              * Format: double
              * @description Focal point, 0 (top) to 1 (bottom); 0.5 when only `focal_x` is given.
              * @example 0.3
              */
-            focal_y?: number | null;
+            focal_y?: number;
         };
         /** @description Who uploaded a picture (`null` once that account is deleted). */
         Uploader: {
