@@ -77,6 +77,8 @@ fuzz_one() {
   NEWSDESK_JWT_SECRET=$(head -c 48 /dev/urandom | base64 | tr -d '\n')
   export NEWSDESK_LOG=warn
   export NEWSDESK_WORKERS=2
+  # Uploaded pictures stay in the run's folder (not data/media).
+  export NEWSDESK_MEDIA_DIR="$WORK/media-$name"
 
   "$BIN" migrate
   NEWSDESK_PASSWORD="$password" "$BIN" user create --email fuzz-admin@example.com --name "Fuzz Admin" --role admin >/dev/null

@@ -1,5 +1,5 @@
 //! The command line: `serve` (default), `migrate`, `user create`, `seed`,
-//! `openapi`.
+//! `media rebuild`, `openapi`.
 
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -55,8 +55,29 @@ pub enum Command {
         #[arg(long)]
         activity: bool,
     },
+    /// Maintain the media library.
+    Media {
+        #[command(subcommand)]
+        command: MediaCommand,
+    },
     /// Print the OpenAPI document (the source of openapi/openapi.json).
     Openapi,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MediaCommand {
+    /// Re-make missing renditions, and remove file folders that no media
+    /// row names (left by a crash between writing files and committing).
+    Rebuild {
+        /// Only folders older than this are removed (an upload in flight
+        /// keeps its files).
+        #[arg(long, default_value = "1h", value_parser = parse_age)]
+        orphan_age: std::time::Duration,
+    },
+}
+
+fn parse_age(s: &str) -> Result<std::time::Duration, String> {
+    humantime::parse_duration(s).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Subcommand)]
@@ -108,7 +129,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { demo } => system.block_on(async move {
             let app = Application::build(config).await?;
             if demo {
-                seed_demo_if_empty(&app.state().db).await?;
+                let state = app.state();
+                seed_demo_if_empty(&state.db, &state.config.media).await?;
             }
             tracing::info!(port = app.port(), "newsdesk listening");
             app.run_until_stopped().await?;
@@ -128,15 +150,28 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             activity,
         } => system.block_on(async move {
             let db = startup::prepare_database(&config).await?;
-            actix_web::web::block(move || seed(&db, demo, articles, activity)).await?
+            let media = config.media.clone();
+            actix_web::web::block(move || seed(&db, &media, demo, articles, activity)).await?
+        }),
+        Command::Media {
+            command: MediaCommand::Rebuild { orphan_age },
+        } => system.block_on(async move {
+            let db = startup::prepare_database(&config).await?;
+            let media = config.media.clone();
+            let report =
+                actix_web::web::block(move || crate::media::rebuild(&db, &media, orphan_age))
+                    .await??;
+            println!("{report}");
+            Ok(())
         }),
         Command::Openapi => Ok(()),
     }
 }
 
 /// `serve --demo`: loads the demo newsroom only into a site without articles.
-async fn seed_demo_if_empty(db: &Db) -> anyhow::Result<()> {
+async fn seed_demo_if_empty(db: &Db, media: &crate::config::MediaConfig) -> anyhow::Result<()> {
     let db = db.clone();
+    let media = media.clone();
     actix_web::web::block(move || -> anyhow::Result<()> {
         let mut conn = db.conn().map_err(|e| anyhow::anyhow!("{e}"))?;
         if !seed::is_empty(&mut conn)? {
@@ -145,17 +180,25 @@ async fn seed_demo_if_empty(db: &Db) -> anyhow::Result<()> {
         }
         let summary = seed::seed_demo(&mut conn)?;
         crate::comments::seed_demo_activity(&mut conn)?;
+        crate::media::demo::seed_pictures(&mut conn, &media)?;
         println!("{summary}");
         Ok(())
     })
     .await?
 }
 
-fn seed(db: &Db, demo: bool, articles: Option<u64>, activity: bool) -> anyhow::Result<()> {
+fn seed(
+    db: &Db,
+    media: &crate::config::MediaConfig,
+    demo: bool,
+    articles: Option<u64>,
+    activity: bool,
+) -> anyhow::Result<()> {
     let mut conn = db.conn().map_err(|e| anyhow::anyhow!("{e}"))?;
     if demo {
         let summary = seed::seed_demo(&mut conn)?;
         crate::comments::seed_demo_activity(&mut conn)?;
+        crate::media::demo::seed_pictures(&mut conn, media)?;
         println!("{summary}");
     }
     if let Some(n) = articles {

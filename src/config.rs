@@ -89,6 +89,8 @@ pub struct Config {
     pub rates: crate::limits::Rates,
     /// Webhook delivery (see `webhooks`).
     pub webhooks: WebhookConfig,
+    /// The media library (uploads, storage, renditions).
+    pub media: MediaConfig,
 }
 
 /// How webhooks are delivered.
@@ -104,6 +106,25 @@ pub struct WebhookConfig {
     pub timeout: Duration,
     /// Whether private, loopback and link-local targets are allowed.
     pub allow_private: bool,
+}
+
+/// Settings of the media library.
+#[derive(Debug, Clone)]
+pub struct MediaConfig {
+    /// Where originals and renditions are kept on local disk.
+    pub dir: std::path::PathBuf,
+    /// The absolute URL `/media/files` is reachable at (no trailing `/`).
+    pub base_url: String,
+    /// Largest upload, in bytes (then 413).
+    pub max_bytes: usize,
+    /// Most pixels (width × height) an upload may decode to (then 422).
+    pub max_pixels: u64,
+    /// Whether an upload without alt text is refused.
+    pub require_alt: bool,
+    /// Threads of the image processing pool.
+    pub threads: usize,
+    /// Image jobs that may wait beyond those running (then 503).
+    pub queue: usize,
 }
 
 /// Every variable with its default: the single source for `.env.example`.
@@ -149,6 +170,13 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("NEWSDESK_WEBHOOK_TIMEOUT_MS", "10000"),
     ("NEWSDESK_WEBHOOK_ALLOW_PRIVATE", "false"),
     ("NEWSDESK_RATE_CONTENT_KEYS", "1200/1m"),
+    ("NEWSDESK_MEDIA_DIR", "data/media"),
+    ("NEWSDESK_MEDIA_URL", ""),
+    ("NEWSDESK_MEDIA_MAX_BYTES", "20971520"),
+    ("NEWSDESK_MEDIA_MAX_PIXELS", "50000000"),
+    ("NEWSDESK_MEDIA_REQUIRE_ALT", "false"),
+    ("NEWSDESK_MEDIA_THREADS", ""),
+    ("NEWSDESK_MEDIA_QUEUE", "16"),
 ];
 
 const SECRET_FILE: &str = "jwt_secret";
@@ -426,6 +454,7 @@ impl Config {
         }
 
         let jwt_secret = jwt_secret(get("NEWSDESK_JWT_SECRET"), &database_url)?;
+        let media = media_config(&get, &or_default, &database_url, bind)?;
 
         Ok(Self {
             database_url,
@@ -459,8 +488,89 @@ impl Config {
             view_dedup_window,
             rates,
             webhooks,
+            media,
         })
     }
+}
+
+/// The media settings. Files live beside a SQLite database (`data/media`
+/// next to the default `data/newsdesk.db`) unless `NEWSDESK_MEDIA_DIR` says
+/// otherwise; public URLs default to the address the server listens on.
+fn media_config(
+    get: &impl Fn(&str) -> Option<String>,
+    or_default: &impl Fn(&'static str) -> String,
+    db: &DatabaseUrl,
+    bind: SocketAddr,
+) -> Result<MediaConfig, ConfigError> {
+    let dir = match get("NEWSDESK_MEDIA_DIR") {
+        Some(d) => std::path::PathBuf::from(d),
+        None => db.sqlite_dir().map_or_else(
+            || std::path::PathBuf::from("data/media"),
+            |d| d.join("media"),
+        ),
+    };
+    let var = "NEWSDESK_MEDIA_URL";
+    let base_url = match get(var) {
+        Some(u) => {
+            let u = u.trim_end_matches('/').to_string();
+            match url::Url::parse(&u) {
+                Ok(p) if (p.scheme() == "http" || p.scheme() == "https") && p.query().is_none() => {
+                    u
+                }
+                _ => {
+                    return Err(bad(
+                        var,
+                        "must be an absolute http(s) URL such as https://cdn.example.com/media/files",
+                    ));
+                }
+            }
+        }
+        None => {
+            let host = if bind.ip().is_unspecified() {
+                std::net::IpAddr::from([127, 0, 0, 1])
+            } else {
+                bind.ip()
+            };
+            format!("http://{}/media/files", SocketAddr::new(host, bind.port()))
+        }
+    };
+    let max_bytes = number::<usize>(
+        &or_default("NEWSDESK_MEDIA_MAX_BYTES"),
+        "NEWSDESK_MEDIA_MAX_BYTES",
+        1024,
+        1 << 30,
+    )?;
+    let max_pixels = number::<u64>(
+        &or_default("NEWSDESK_MEDIA_MAX_PIXELS"),
+        "NEWSDESK_MEDIA_MAX_PIXELS",
+        1,
+        400_000_000,
+    )?;
+    let var = "NEWSDESK_MEDIA_REQUIRE_ALT";
+    let require_alt = match or_default(var).to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" => true,
+        "false" | "0" | "no" => false,
+        _ => return Err(bad(var, "must be true or false")),
+    };
+    let threads = match get("NEWSDESK_MEDIA_THREADS") {
+        Some(n) => number::<usize>(&n, "NEWSDESK_MEDIA_THREADS", 1, 256)?,
+        None => std::thread::available_parallelism().map_or(1, |n| n.get().min(4)),
+    };
+    let queue = number::<usize>(
+        &or_default("NEWSDESK_MEDIA_QUEUE"),
+        "NEWSDESK_MEDIA_QUEUE",
+        0,
+        10_000,
+    )?;
+    Ok(MediaConfig {
+        dir,
+        base_url,
+        max_bytes,
+        max_pixels,
+        require_alt,
+        threads,
+        queue,
+    })
 }
 
 fn duration(value: &str, var: &'static str) -> Result<Duration, ConfigError> {

@@ -13,6 +13,7 @@ pub mod events;
 pub mod http;
 pub mod integrations;
 pub mod limits;
+pub mod media;
 pub mod metrics;
 pub mod openapi;
 pub mod ops;

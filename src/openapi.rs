@@ -69,6 +69,7 @@ Timestamps are RFC 3339 in UTC with whole seconds.\n\nLimits: a query string ove
         (name = "comments", description = "Reader comments, threads and moderation"),
         (name = "events", description = "The event log: every public change, in order, resumable"),
         (name = "webhooks", description = "Webhooks (admins): signed deliveries of events, with retries and a log"),
+        (name = "media", description = "The media library: uploads, renditions and the public files"),
         (name = "operations", description = "Health and readiness"),
         (name = "integrations", description = "Content API keys for server-side front ends (admins)"),
     )
@@ -324,7 +325,9 @@ fn refuse_nul_in_bodies(doc: &mut utoipa::openapi::OpenApi) {
                 serde_json::Value::Array(ts) => ts.iter().any(|t| t == "string"),
                 _ => false,
             };
-            if is_text && prop.get("pattern").is_none() && prop.get("enum").is_none() {
+            // An uploaded file (`format: binary`) is bytes, not text.
+            let binary = prop["format"].as_str() == Some("binary");
+            if is_text && !binary && prop.get("pattern").is_none() && prop.get("enum").is_none() {
                 prop["pattern"] = serde_json::Value::String(r"^[^\u0000]*$".into());
             }
         }

@@ -854,6 +854,7 @@ fn synthetic(
         status: ArticleStatus::Published,
         published_at: Some(crate::time::to_api(published_at)),
         feature_image: None,
+        feature_image_id: None,
         comments_enabled: true,
         meta_title: None,
         meta_description: None,
@@ -882,6 +883,7 @@ fn synthetic(
         meta_description: None,
         canonical_url: None,
         author_id,
+        feature_image_id: None,
     };
     Ok(Synthetic {
         article: NewArticle {

@@ -46,9 +46,11 @@ where
             .configure(crate::events::routes::routes)
             .configure(crate::webhooks::routes::routes)
             .configure(crate::previews::routes::routes)
-            .configure(crate::integrations::routes::routes),
+            .configure(crate::integrations::routes::routes)
+            .configure(crate::media::routes::routes),
     )
     .configure(crate::ops::routes::routes)
+    .configure(crate::media::routes::file_routes)
 }
 
 /// The OpenAPI document exactly as the server serves it.

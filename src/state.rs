@@ -47,6 +47,8 @@ pub struct AppState {
     pub schedule: Arc<crate::events::scheduler::NextPublish>,
     /// Lookups of content API keys (cleared by creation and revocation).
     pub keys: crate::integrations::ContentKeys,
+    /// The media library's files and processing pool.
+    pub media: Arc<crate::media::Library>,
 }
 
 impl AppState {
@@ -99,6 +101,7 @@ impl AppState {
         ));
         let cluster = Cluster::new(db.backend() == Backend::Postgres);
         let keys = crate::integrations::ContentKeys::new(config.auth_cache_ttl);
+        let media = Arc::new(crate::media::Library::new(&config.media));
         Self {
             db,
             config,
@@ -116,6 +119,7 @@ impl AppState {
             cluster,
             schedule: Arc::default(),
             keys,
+            media,
         }
     }
 }

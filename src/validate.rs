@@ -196,6 +196,15 @@ where
     d.deserialize_option(Integer)
 }
 
+/// `opt_integer` for nullable fields of a partial update: absent is
+/// `None`, `null` is `Some(None)`. Use with `#[serde(default, ...)]`.
+pub fn opt_nullable_integer<'de, D>(d: D) -> Result<Option<Option<i64>>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    opt_integer(d).map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -144,6 +144,7 @@ pub struct Changes {
     pub published_at: Option<Option<NaiveDateTime>>,
     pub tags: Option<Vec<String>>,
     pub feature_image: Option<Option<String>>,
+    pub feature_image_id: Option<Option<i64>>,
     pub comments_enabled: Option<bool>,
     pub meta_title: Option<Option<String>>,
     pub meta_description: Option<Option<String>>,
@@ -200,11 +201,26 @@ fn slug_field(v: &mut Validator, value: &str) -> String {
     s
 }
 
+/// An external URL and a library picture exclude each other.
+fn one_feature_image(v: &mut Validator, url: bool, id: bool) {
+    if url && id {
+        v.add(
+            "feature_image_id",
+            "give either feature_image (an external URL) or feature_image_id (a library picture), not both",
+        );
+    }
+}
+
 /// Checks a create body: 422 listing every invalid field.
 pub fn validate_create(body: CreateArticle) -> Result<Changes, ApiError> {
     let mut v = Validator::new();
     check_no_nul(&mut v, "title", &body.title);
     check_no_nul(&mut v, "body", &body.body);
+    one_feature_image(
+        &mut v,
+        body.feature_image.is_some(),
+        body.feature_image_id.is_some(),
+    );
     let changes = Changes {
         title: Some(v.text("title", &body.title, 1, TITLE_MAX)),
         body: Some(body.body),
@@ -229,6 +245,7 @@ pub fn validate_create(body: CreateArticle) -> Result<Changes, ApiError> {
             .map(|p| published_at(&mut v, p)),
         tags: body.tags.as_deref().map(|t| tag_list(&mut v, t)),
         feature_image: Some(v.opt_url("feature_image", body.feature_image.as_deref())),
+        feature_image_id: body.feature_image_id.map(Some),
         comments_enabled: body.comments_enabled,
         meta_title: Some(opt_text(
             &mut v,
@@ -259,6 +276,11 @@ pub fn validate_update(body: UpdateArticle) -> Result<Changes, ApiError> {
     if let Some(b) = &body.body {
         check_no_nul(&mut v, "body", b);
     }
+    one_feature_image(
+        &mut v,
+        matches!(body.feature_image, Some(Some(_))),
+        matches!(body.feature_image_id, Some(Some(_))),
+    );
     let changes = Changes {
         title,
         body: body.body,
@@ -282,6 +304,7 @@ pub fn validate_update(body: UpdateArticle) -> Result<Changes, ApiError> {
             .feature_image
             .as_ref()
             .map(|s| v.opt_url("feature_image", s.as_deref())),
+        feature_image_id: body.feature_image_id,
         comments_enabled: body.comments_enabled,
         meta_title: body
             .meta_title
@@ -317,6 +340,7 @@ pub fn snapshot_of(row: &ArticleRow, tags: Vec<TagRef>) -> Snapshot {
         status: ArticleStatus::parse(&row.status).unwrap_or(ArticleStatus::Draft),
         published_at: row.published_at.map(to_api),
         feature_image: row.feature_image.clone(),
+        feature_image_id: row.feature_image_id,
         comments_enabled: row.comments_enabled,
         meta_title: row.meta_title.clone(),
         meta_description: row.meta_description.clone(),
@@ -338,6 +362,7 @@ fn blank(author_id: i64) -> Snapshot {
         status: ArticleStatus::Draft,
         published_at: None,
         feature_image: None,
+        feature_image_id: None,
         comments_enabled: true,
         meta_title: None,
         meta_description: None,
@@ -402,7 +427,22 @@ fn apply(
         next.published_at = p.map(to_api);
     }
     if let Some(f) = changes.feature_image {
+        if f.is_some() {
+            next.feature_image_id = None;
+        }
         next.feature_image = f;
+    }
+    if let Some(id) = changes.feature_image_id {
+        if let Some(id) = id {
+            if id < 1 || !crate::media::queries::exists(conn, id)? {
+                return Err(ApiError::invalid(
+                    "feature_image_id",
+                    "no picture of the media library has this id",
+                ));
+            }
+            next.feature_image = None;
+        }
+        next.feature_image_id = id;
     }
     if let Some(c) = changes.comments_enabled {
         next.comments_enabled = c;
@@ -553,6 +593,11 @@ pub fn restore(
         body: old.body,
         body_format: old.body_format,
         feature_image: old.feature_image,
+        // A picture deleted since is not brought back.
+        feature_image_id: match old.feature_image_id {
+            Some(id) if crate::media::queries::exists(conn, id)? => Some(id),
+            _ => None,
+        },
         comments_enabled: old.comments_enabled,
         meta_title: old.meta_title,
         meta_description: old.meta_description,
@@ -597,7 +642,7 @@ fn save(
         Some((row, _)) => (row.body_html.clone(), row.body_text.clone()),
         None => {
             let r = render::render(&next.body, next.body_format);
-            (r.html, r.text)
+            (crate::media::inline::enrich(conn, &r.html)?, r.text)
         }
     };
     let excerpt = next
@@ -620,6 +665,7 @@ fn save(
         updated_at: now,
         version: old.map_or(1, |(row, _)| row.version + 1),
         feature_image: next.feature_image.clone(),
+        feature_image_id: next.feature_image_id,
         comments_enabled: next.comments_enabled,
         meta_title: next.meta_title.clone(),
         meta_description: next.meta_description.clone(),

@@ -132,8 +132,15 @@ pub struct Article {
     /// Grows by one with every content change; counters never change it.
     #[schema(example = 3)]
     pub version: i64,
+    /// An absolute URL: an external picture, or the original of
+    /// `feature_image_media` when the feature image is from the library.
     #[schema(example = json!(null))]
     pub feature_image: Option<String>,
+    /// The media library picture used as feature image, if any.
+    #[schema(example = json!(null))]
+    pub feature_image_id: Option<i64>,
+    /// That picture's media object (renditions, srcset, alt text).
+    pub feature_image_media: Option<crate::media::dto::Media>,
     /// Words of the body's text / 200 (whole minutes), at least 1.
     #[schema(example = 3)]
     pub reading_time_minutes: i32,
@@ -186,6 +193,9 @@ pub struct ArticleListItem {
     pub version: i64,
     #[schema(example = json!(null))]
     pub feature_image: Option<String>,
+    #[schema(example = json!(null))]
+    pub feature_image_id: Option<i64>,
+    pub feature_image_media: Option<crate::media::dto::Media>,
     #[schema(example = 3)]
     pub reading_time_minutes: i32,
     #[schema(example = true)]
@@ -257,12 +267,18 @@ pub struct CreateArticle {
     /// named from the slug (`north-korea` -> "North Korea").
     #[schema(example = json!(["north-korea", "human-rights"]), value_type = Option<Vec<crate::openapi::Slug>>, max_items = 20)]
     pub tags: Option<Vec<String>>,
-    /// An absolute http(s) URL.
+    /// An external picture: an absolute http(s) URL. For a picture of the
+    /// media library give `feature_image_id` instead (not both).
     #[schema(
         max_length = 2048,
         pattern = r"^(https?://([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z]([A-Za-z0-9-]*[A-Za-z0-9])?(:[0-9]{1,4})?([/?#][!-~]*)?)?$"
     )]
     pub feature_image: Option<String>,
+    /// A picture of the media library (its id); the article then embeds
+    /// it as `feature_image_media` and `feature_image` is its URL.
+    #[serde(default, deserialize_with = "crate::validate::opt_integer")]
+    #[schema(minimum = 1, example = 12)]
+    pub feature_image_id: Option<i64>,
     /// Default true.
     pub comments_enabled: Option<bool>,
     /// Up to 300 characters.
@@ -327,6 +343,11 @@ pub struct UpdateArticle {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>, max_length = 2048, pattern = r"^(https?://([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z]([A-Za-z0-9-]*[A-Za-z0-9])?(:[0-9]{1,4})?([/?#][!-~]*)?)?$")]
     pub feature_image: Option<Option<String>>,
+    /// A picture of the media library; `null` removes it. Setting it
+    /// replaces an external `feature_image`, and the other way round.
+    #[serde(default, deserialize_with = "crate::validate::opt_nullable_integer")]
+    #[schema(value_type = Option<i64>, minimum = 1)]
+    pub feature_image_id: Option<Option<i64>>,
     pub comments_enabled: Option<bool>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>, max_length = 300, pattern = r"^[^\u0000]*$")]
@@ -467,6 +488,9 @@ pub struct Snapshot {
     pub status: ArticleStatus,
     pub published_at: Option<DateTime<Utc>>,
     pub feature_image: Option<String>,
+    /// Absent in revisions made before the media library.
+    #[serde(default)]
+    pub feature_image_id: Option<i64>,
     pub comments_enabled: bool,
     pub meta_title: Option<String>,
     pub meta_description: Option<String>,
@@ -609,6 +633,8 @@ impl Article {
             updated_at: to_api(r.updated_at),
             version: r.version,
             feature_image: r.feature_image,
+            feature_image_id: r.feature_image_id,
+            feature_image_media: None,
             reading_time_minutes: r.reading_time_minutes,
             comments_enabled: r.comments_enabled,
             meta_title: r.meta_title,
@@ -649,6 +675,8 @@ impl ArticleListItem {
             updated_at: to_api(r.updated_at),
             version: r.version,
             feature_image: r.feature_image,
+            feature_image_id: r.feature_image_id,
+            feature_image_media: None,
             reading_time_minutes: r.reading_time_minutes,
             comments_enabled: r.comments_enabled,
             meta_title: r.meta_title,
@@ -658,6 +686,26 @@ impl ArticleListItem {
             tags,
             view_count: r.view_count,
             comment_count: r.comment_count,
+        }
+    }
+}
+
+impl Article {
+    /// Embeds the library picture (when the article has one and it exists).
+    pub fn set_media(&mut self, media: Option<crate::media::dto::Media>) {
+        if let Some(m) = media {
+            self.feature_image = Some(m.url.clone());
+            self.feature_image_media = Some(m);
+        }
+    }
+}
+
+impl ArticleListItem {
+    /// Embeds the library picture (when the article has one and it exists).
+    pub fn set_media(&mut self, media: Option<crate::media::dto::Media>) {
+        if let Some(m) = media {
+            self.feature_image = Some(m.url.clone());
+            self.feature_image_media = Some(m);
         }
     }
 }

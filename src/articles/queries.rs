@@ -44,6 +44,7 @@ pub struct ArticleRow {
     pub author_id: i64,
     pub view_count: i64,
     pub comment_count: i64,
+    pub feature_image_id: Option<i64>,
 }
 
 /// An article without its body columns: what a list loads.
@@ -70,6 +71,7 @@ pub struct ArticleSummaryRow {
     pub author_id: i64,
     pub view_count: i64,
     pub comment_count: i64,
+    pub feature_image_id: Option<i64>,
 }
 
 /// The byline columns of a user.
@@ -107,6 +109,7 @@ pub struct ArticleContent {
     pub meta_description: Option<String>,
     pub canonical_url: Option<String>,
     pub author_id: i64,
+    pub feature_image_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Insertable)]

@@ -85,6 +85,7 @@ fn items(
     rows: Vec<ListRow>,
     mut tags: Vec<(i64, TagRef)>,
     mut bodies: Vec<(i64, String, String)>,
+    media: std::collections::HashMap<i64, crate::media::dto::Media>,
 ) -> Vec<ArticleListItem> {
     rows.into_iter()
         .map(|r| {
@@ -100,7 +101,13 @@ fn items(
                 .position(|(a, _, _)| *a == id)
                 .map(|i| bodies.swap_remove(i))
                 .map(|(_, b, h)| (b, h));
-            ArticleListItem::from_parts(r.article, r.author, mine, body)
+            let picture = r
+                .article
+                .feature_image_id
+                .and_then(|m| media.get(&m).cloned());
+            let mut item = ArticleListItem::from_parts(r.article, r.author, mine, body);
+            item.set_media(picture);
+            item
         })
         .collect()
 }
@@ -210,13 +217,13 @@ async fn list_articles(
     let now = crate::time::now();
     let status = q.status;
     let backend = state.db.backend();
-    let (rows, total, tags, bodies) = {
+    let (rows, total, tags, bodies, media) = {
         let page = page.clone();
         let lists = state.clone();
         state
             .db
             .read_as(anonymous, move |conn| {
-                let empty = || Ok((Vec::new(), 0, Vec::new(), Vec::new()));
+                let empty = || Ok((Vec::new(), 0, Vec::new(), Vec::new(), Default::default()));
                 let author_id = match &author_slug {
                     Some(slug) => match author_id_by_slug(conn, slug)? {
                         Some(id) => Some(id),
@@ -252,14 +259,15 @@ async fn list_articles(
                 } else {
                     Vec::new()
                 };
-                Ok((rows, total, tags, bodies))
+                let media = media_for(conn, &lists.media, &rows)?;
+                Ok((rows, total, tags, bodies, media))
             })
             .await?
     };
     let field = sort.field;
     let finished = page.finish(rows, total, |r| (listing::sort_key(r, field), r.article.id));
     let result = Page {
-        data: items(finished.data, tags, bodies),
+        data: items(finished.data, tags, bodies, media),
         meta: finished.meta,
     };
     let mut res = result.respond(&req);
@@ -330,17 +338,18 @@ async fn popular_articles(
     let period = q.period.unwrap_or_default();
     let now = crate::time::now();
     let rankings = state.clone();
-    let (rows, tags) = state
+    let (rows, tags, media) = state
         .db
         .read_as(caller.is_anonymous(), move |conn| {
             let ids = rankings.rankings.top(conn, metric, period, now, limit)?;
             let rows = queries::list_rows_by_ids(conn, &ids)?;
             let tags = queries::tags_for(conn, &ids)?;
-            Ok((rows, tags))
+            let media = media_for(conn, &rankings.media, &rows)?;
+            Ok((rows, tags, media))
         })
         .await?;
     let popular = PopularArticles {
-        data: items(rows, tags, Vec::new()),
+        data: items(rows, tags, Vec::new(), media),
     };
     let mut res = HttpResponse::Ok().json(&popular);
     if caller.0.is_none() {
@@ -370,11 +379,44 @@ fn article_response(
     res.json(article)
 }
 
-/// Loads the article object for an id, with its tags.
-fn load_article(conn: &mut crate::db::DbConnection, id: i64) -> Result<Article, ApiError> {
+/// Loads the article object for an id, with its tags and picture.
+fn load_article(
+    conn: &mut crate::db::DbConnection,
+    lib: &crate::media::Library,
+    id: i64,
+) -> Result<Article, ApiError> {
     let (row, author) = queries::find(conn, id)?;
     let tags = queries::tags_of(conn, id)?;
-    Ok(Article::from_parts(row, author, tags))
+    with_media(conn, lib, Article::from_parts(row, author, tags))
+}
+
+/// Embeds an article's library picture.
+fn with_media(
+    conn: &mut crate::db::DbConnection,
+    lib: &crate::media::Library,
+    mut article: Article,
+) -> Result<Article, ApiError> {
+    if let Some(id) = article.feature_image_id {
+        let mut found = lib.load_many(conn, &[id])?;
+        article.set_media(found.remove(&id));
+    }
+    Ok(article)
+}
+
+/// The pictures the given list rows use, by media id.
+fn media_for(
+    conn: &mut crate::db::DbConnection,
+    lib: &crate::media::Library,
+    rows: &[ListRow],
+) -> Result<std::collections::HashMap<i64, crate::media::dto::Media>, ApiError> {
+    let ids: Vec<i64> = rows
+        .iter()
+        .filter_map(|r| r.article.feature_image_id)
+        .collect();
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    lib.load_many(conn, &ids)
 }
 
 /// Get an article
@@ -410,12 +452,13 @@ async fn get_article(
     }
     let user = caller.0;
     let now = crate::time::now();
+    let lib = state.media.clone();
     let article = state
         .db
         .read_point(user.is_none(), move |conn| {
             let (row, author) = content::load_visible(conn, user.as_ref(), id, now)?;
             let tags = queries::tags_of(conn, id)?;
-            Ok(Article::from_parts(row, author, tags))
+            with_media(conn, &lib, Article::from_parts(row, author, tags))
         })
         .await?;
     Ok(article_response(
@@ -464,6 +507,7 @@ async fn get_article_by_slug(
     }
     let user = caller.0;
     let now = crate::time::now();
+    let lib = state.media.clone();
     let found = state
         .db
         .read_point(user.is_none(), move |conn| {
@@ -473,9 +517,8 @@ async fn get_article_by_slug(
                     return Err(not_found());
                 }
                 let tags = queries::tags_of(conn, row.id)?;
-                return Ok(BySlug::Found(Box::new(Article::from_parts(
-                    row, author, tags,
-                ))));
+                let article = with_media(conn, &lib, Article::from_parts(row, author, tags))?;
+                return Ok(BySlug::Found(Box::new(article)));
             }
             let Some(id) = queries::redirect_target(conn, &slug)? else {
                 return Err(not_found());
@@ -529,11 +572,12 @@ async fn create_article(
     user.require(Role::Author)?;
     let changes = content::validate_create(body.into_inner())?;
     let now = crate::time::now();
+    let lib = state.media.clone();
     let article = state
         .db
         .write(move |conn| {
             let row = content::create(conn, &user, changes, now)?;
-            load_article(conn, row.id)
+            load_article(conn, &lib, row.id)
         })
         .await?;
     // A beacon may have cached "no such article" for this id.
@@ -610,11 +654,12 @@ async fn update_article(
     let if_match = if_match(&req)?;
     let body: UpdateArticle = body.into_inner();
     let now = crate::time::now();
+    let lib = state.media.clone();
     let article = state
         .db
         .write(move |conn| {
             content::update(conn, &user, id, body, if_match, now)?;
-            load_article(conn, id)
+            load_article(conn, &lib, id)
         })
         .await?;
     // Status or date may have changed what the view beacon may count.
@@ -831,11 +876,12 @@ async fn restore_revision(
         version: None,
     };
     let now = crate::time::now();
+    let lib = state.media.clone();
     let article = state
         .db
         .write(move |conn| {
             content::restore(conn, &user, id, version, &pre, now)?;
-            load_article(conn, id)
+            load_article(conn, &lib, id)
         })
         .await?;
     Ok(article_response(HttpResponse::Ok(), true, article))

@@ -58,6 +58,8 @@ diesel::table! {
         author_id -> BigInt,
         view_count -> BigInt,
         comment_count -> BigInt,
+        /// A picture of the media library (then `feature_image` is NULL).
+        feature_image_id -> Nullable<BigInt>,
     }
 }
 
@@ -205,6 +207,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    media (id) {
+        id -> BigInt,
+        /// SHA-256 (hex) of the uploaded bytes: where the files are kept.
+        hash -> Text,
+        mime_type -> Text,
+        width -> Integer,
+        height -> Integer,
+        bytes -> BigInt,
+        rendition_widths -> Text,
+        alt -> Text,
+        caption -> Nullable<Text>,
+        credit -> Nullable<Text>,
+        focal_x -> Nullable<Double>,
+        focal_y -> Nullable<Double>,
+        uploaded_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(articles -> users (author_id));
 diesel::joinable!(article_tags -> articles (article_id));
@@ -217,6 +240,8 @@ diesel::joinable!(article_daily_stats -> articles (article_id));
 diesel::joinable!(scheduled_articles -> articles (article_id));
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 diesel::joinable!(article_previews -> articles (article_id));
+
+diesel::joinable!(media -> users (uploaded_by));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -234,4 +259,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_deliveries,
     integrations,
     article_previews,
+    media,
 );

@@ -20,7 +20,8 @@ pub struct Event {
     pub id: i64,
     /// `article.published`, `article.updated`, `article.unpublished`,
     /// `article.deleted`, `article.scheduled`, `comment.created`,
-    /// `comment.approved`, `tag.created`, `tag.updated` or `tag.deleted`.
+    /// `comment.approved`, `tag.created`, `tag.updated`, `tag.deleted`,
+    /// `media.created` or `media.deleted`.
     #[serde(rename = "type")]
     #[schema(example = "article.published")]
     pub kind: String,

@@ -49,10 +49,12 @@ pub enum EventType {
     TagCreated,
     TagUpdated,
     TagDeleted,
+    MediaCreated,
+    MediaDeleted,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 10] = [
+    pub const ALL: [EventType; 12] = [
         EventType::ArticlePublished,
         EventType::ArticleUpdated,
         EventType::ArticleUnpublished,
@@ -63,6 +65,8 @@ impl EventType {
         EventType::TagCreated,
         EventType::TagUpdated,
         EventType::TagDeleted,
+        EventType::MediaCreated,
+        EventType::MediaDeleted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -77,6 +81,8 @@ impl EventType {
             EventType::TagCreated => "tag.created",
             EventType::TagUpdated => "tag.updated",
             EventType::TagDeleted => "tag.deleted",
+            EventType::MediaCreated => "media.created",
+            EventType::MediaDeleted => "media.deleted",
         }
     }
 

@@ -115,6 +115,9 @@ db_test!(
                 "updated_at",
                 "version",
                 "feature_image",
+                // Additions: the media library's picture (issue 12).
+                "feature_image_id",
+                "feature_image_media",
                 "reading_time_minutes",
                 "comments_enabled",
                 "meta_title",

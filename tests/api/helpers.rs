@@ -127,6 +127,9 @@ pub struct TestApp {
     server: Option<std::thread::JoinHandle<()>>,
     /// Becomes true once `run_until_stopped` (final flushes included) returned.
     stopped: tokio::sync::watch::Receiver<bool>,
+    /// Where this test's media files are kept (removed with the test).
+    pub media_dir: std::path::PathBuf,
+    _media: tempfile::TempDir,
     _db: TestDb,
 }
 
@@ -270,6 +273,9 @@ impl TestApp {
         extra: &[(&str, &str)],
     ) -> TestApp {
         let mut vars = base_vars(&db_url);
+        let media = tempfile::tempdir().expect("media tempdir");
+        let media_dir = media.path().to_path_buf();
+        vars.insert("NEWSDESK_MEDIA_DIR".into(), media_dir.display().to_string());
         for (k, v) in extra {
             vars.insert(k.to_string(), v.to_string());
         }
@@ -305,6 +311,8 @@ impl TestApp {
             handle,
             server: Some(server),
             stopped,
+            media_dir,
+            _media: media,
             _db: db,
         }
     }
@@ -401,6 +409,46 @@ impl TestApp {
             headers: res.headers().clone(),
             body,
         }
+    }
+
+    /// Sends a `multipart/form-data` body: text fields, then files as
+    /// `(field, file name, declared type, bytes)`.
+    pub async fn multipart(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &str, &[u8])],
+    ) -> Res {
+        let boundary = "----newsdesk-test-boundary-7MA4YWxkTrZu0gW";
+        let mut body: Vec<u8> = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        for (name, filename, content_type, bytes) in files {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: {content_type}\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        self.raw(
+            "POST",
+            path,
+            token,
+            &format!("multipart/form-data; boundary={boundary}"),
+            body,
+        )
+        .await
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> Res {

@@ -20,6 +20,7 @@ mod comments;
 mod errors;
 mod events;
 mod integrations;
+mod media;
 mod openapi_doc;
 mod ops;
 mod previews;

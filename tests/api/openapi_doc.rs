@@ -166,7 +166,12 @@ fn request_bodies_and_main_objects_have_valid_examples() {
         let Some(body) = op.get("requestBody") else {
             continue;
         };
-        let media = &body["content"]["application/json"];
+        // JSON bodies, and the multipart upload of the media library.
+        let content = &body["content"];
+        let media = content
+            .get("application/json")
+            .or_else(|| content.get("multipart/form-data"))
+            .unwrap_or_else(|| panic!("{method} {path}: an unexpected body type"));
         let schema = &media["schema"];
         let example = media
             .get("example")
@@ -190,6 +195,7 @@ fn request_bodies_and_main_objects_have_valid_examples() {
         "Author",
         "TokenResponse",
         "Problem",
+        "Media",
     ] {
         let schema = &doc["components"]["schemas"][name];
         let example = schema

@@ -814,6 +814,75 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/media": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the media library
+         * @description Authors and up: every picture of the library, newest first by default.
+         *     `q` finds words in the alt text or caption; `uploaded_by` keeps one
+         *     user's uploads.
+         */
+        get: operations["listMedia"];
+        put?: never;
+        /**
+         * Upload a picture
+         * @description Authors and up. A `multipart/form-data` body with the picture in `file`
+         *     and its metadata beside it. The type is decided from the bytes (JPEG,
+         *     PNG, WebP or GIF; not AVIF); a truncated or undecodable file, or one
+         *     over `NEWSDESK_MEDIA_MAX_PIXELS` pixels or 20,000 pixels a side, is a
+         *     422; one over `NEWSDESK_MEDIA_MAX_BYTES` bytes a 413. EXIF (with GPS),
+         *     XMP, IPTC and comments are stripped from what is served, and a picture
+         *     its EXIF says to turn is stored turned. Renditions are made at the
+         *     widths 320, 640, 1024, 1600 and 2400 not wider than the original, in
+         *     its type and in WebP (lossless). The same bytes uploaded again are
+         *     stored once: the new row (with its own alt text and uploader) shares
+         *     the files. 503 with `Retry-After` when too many uploads are being
+         *     processed.
+         */
+        post: operations["uploadMedia"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/media/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a picture
+         * @description Authors and up.
+         */
+        get: operations["getMedia"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a picture
+         * @description The uploader (authors and up) and editors. A picture that articles use
+         *     as their feature image is a 409 naming them, unless an editor sends
+         *     `force=true` (those articles then have no feature image). The files go
+         *     when no other upload of the same bytes remains.
+         */
+        delete: operations["deleteMedia"];
+        options?: never;
+        head?: never;
+        /**
+         * Update a picture's metadata
+         * @description The uploader (authors and up) and editors: alt text, caption, credit
+         *     and focal point. The file itself never changes (upload a new one).
+         */
+        patch: operations["updateMedia"];
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -869,6 +938,30 @@ export interface paths {
          *     `Authorization: Bearer $NEWSDESK_METRICS_TOKEN` when that is set, else 404.
          */
         get: operations["getMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/media/files/{hash}/{file}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A stored file
+         * @description Public: an original or a rendition, at exactly the path its media
+         *     object names. Only files that were made at upload exist: no URL makes
+         *     the server resize. Cached for a year (`immutable`: a file's content
+         *     never changes at its path), with a strong `ETag` and `Last-Modified`,
+         *     byte ranges (`Range`, 206; 416 outside the file) and `HEAD`.
+         */
+        get: operations["getMediaFile"];
         put?: never;
         post?: never;
         delete?: never;
@@ -964,8 +1057,19 @@ export interface components {
              * @example 3
              */
             version: number;
-            /** @example null */
+            /**
+             * @description An absolute URL: an external picture, or the original of
+             *     `feature_image_media` when the feature image is from the library.
+             * @example null
+             */
             feature_image?: string | null;
+            /**
+             * Format: int64
+             * @description The media library picture used as feature image, if any.
+             * @example null
+             */
+            feature_image_id?: number | null;
+            feature_image_media?: null | components["schemas"]["Media"];
             /**
              * Format: int32
              * @description Words of the body's text / 200 (whole minutes), at least 1.
@@ -1036,6 +1140,12 @@ export interface components {
             version: number;
             /** @example null */
             feature_image?: string | null;
+            /**
+             * Format: int64
+             * @example null
+             */
+            feature_image_id?: number | null;
+            feature_image_media?: null | components["schemas"]["Media"];
             /**
              * Format: int32
              * @example 3
@@ -1234,8 +1344,18 @@ export interface components {
             comments_enabled?: boolean | null;
             /** @description A custom excerpt (up to 500 characters); derived from the body when absent. */
             excerpt?: string | null;
-            /** @description An absolute http(s) URL. */
+            /**
+             * @description An external picture: an absolute http(s) URL. For a picture of the
+             *     media library give `feature_image_id` instead (not both).
+             */
             feature_image?: string | null;
+            /**
+             * Format: int64
+             * @description A picture of the media library (its id); the article then embeds
+             *     it as `feature_image_media` and `feature_image` is its URL.
+             * @example 12
+             */
+            feature_image_id?: number | null;
             /** @description Up to 500 characters. */
             meta_description?: string | null;
             /** @description Up to 300 characters. */
@@ -1548,7 +1668,8 @@ export interface components {
             /**
              * @description `article.published`, `article.updated`, `article.unpublished`,
              *     `article.deleted`, `article.scheduled`, `comment.created`,
-             *     `comment.approved`, `tag.created`, `tag.updated` or `tag.deleted`.
+             *     `comment.approved`, `tag.created`, `tag.updated`, `tag.deleted`,
+             *     `media.created` or `media.deleted`.
              * @example article.published
              */
             type: string;
@@ -1578,6 +1699,22 @@ export interface components {
             field: string;
             /** @example must not be empty */
             message: string;
+        };
+        /**
+         * @description Where the subject of a picture is, as fractions of its width and
+         *     height from the top left corner (0 to 1): crops keep it in frame.
+         */
+        Focal: {
+            /**
+             * Format: double
+             * @example 0.5
+             */
+            x: number;
+            /**
+             * Format: double
+             * @example 0.3
+             */
+            y: number;
         };
         Health: {
             /** @example ok */
@@ -1637,6 +1774,82 @@ export interface components {
             email: string;
             /** @example a long passphrase */
             password: string;
+        };
+        /**
+         * @description A picture of the media library. `url` is the original (its metadata
+         *     stripped); `renditions` are the allowed widths not wider than the
+         *     original, in the original's type and in WebP; `srcset` lists the
+         *     original-type renditions and the original, ready for `<img srcset>`.
+         * @example {
+         *       "alt": "Delegates in Seoul",
+         *       "bytes": 184203,
+         *       "caption": null,
+         *       "created_at": "2024-05-16T01:00:00Z",
+         *       "credit": "Photo: Lena Fischer",
+         *       "focal": {
+         *         "x": 0.5,
+         *         "y": 0.3
+         *       },
+         *       "height": 800,
+         *       "id": 12,
+         *       "mime_type": "image/jpeg",
+         *       "renditions": [
+         *         {
+         *           "height": 213,
+         *           "mime_type": "image/jpeg",
+         *           "url": "http://127.0.0.1:8080/media/files/3f1d…/320.jpg",
+         *           "width": 320
+         *         }
+         *       ],
+         *       "srcset": "http://127.0.0.1:8080/media/files/3f1d…/320.jpg 320w, http://127.0.0.1:8080/media/files/3f1d…/original.jpg 1200w",
+         *       "uploaded_by": {
+         *         "id": 7,
+         *         "name": "Daniel Kim"
+         *       },
+         *       "url": "http://127.0.0.1:8080/media/files/3f1d…/original.jpg",
+         *       "width": 1200
+         *     }
+         */
+        Media: {
+            /**
+             * Format: int64
+             * @example 12
+             */
+            id: number;
+            /** @description The original, absolute. */
+            url: string;
+            /**
+             * @description Decided from the file's bytes: `image/jpeg`, `image/png`,
+             *     `image/webp` or `image/gif`.
+             * @example image/jpeg
+             */
+            mime_type: string;
+            /**
+             * Format: int32
+             * @example 1200
+             */
+            width: number;
+            /**
+             * Format: int32
+             * @example 800
+             */
+            height: number;
+            /**
+             * Format: int64
+             * @description Size of the original as served.
+             * @example 184203
+             */
+            bytes: number;
+            /** @example Delegates in Seoul */
+            alt: string;
+            caption?: string | null;
+            credit?: string | null;
+            focal?: null | components["schemas"]["Focal"];
+            renditions: components["schemas"]["Rendition"][];
+            srcset: string;
+            uploaded_by?: null | components["schemas"]["Uploader"];
+            /** Format: date-time */
+            created_at: string;
         };
         /**
          * @description The counter a popular list ranks by.
@@ -1711,6 +1924,12 @@ export interface components {
                 version: number;
                 /** @example null */
                 feature_image?: string | null;
+                /**
+                 * Format: int64
+                 * @example null
+                 */
+                feature_image_id?: number | null;
+                feature_image_media?: null | components["schemas"]["Media"];
                 /**
                  * Format: int32
                  * @example 3
@@ -1856,7 +2075,8 @@ export interface components {
                 /**
                  * @description `article.published`, `article.updated`, `article.unpublished`,
                  *     `article.deleted`, `article.scheduled`, `comment.created`,
-                 *     `comment.approved`, `tag.created`, `tag.updated` or `tag.deleted`.
+                 *     `comment.approved`, `tag.created`, `tag.updated`, `tag.deleted`,
+                 *     `media.created` or `media.deleted`.
                  * @example article.published
                  */
                 type: string;
@@ -1902,6 +2122,51 @@ export interface components {
                  * @description When the key was last used (written at most once a minute per instance).
                  */
                 last_used_at?: string | null;
+            }[];
+            meta: components["schemas"]["PageMeta"];
+        };
+        /** @description The list envelope: `{data: [...], meta: {...}}`. */
+        Page_Media: {
+            data: {
+                /**
+                 * Format: int64
+                 * @example 12
+                 */
+                id: number;
+                /** @description The original, absolute. */
+                url: string;
+                /**
+                 * @description Decided from the file's bytes: `image/jpeg`, `image/png`,
+                 *     `image/webp` or `image/gif`.
+                 * @example image/jpeg
+                 */
+                mime_type: string;
+                /**
+                 * Format: int32
+                 * @example 1200
+                 */
+                width: number;
+                /**
+                 * Format: int32
+                 * @example 800
+                 */
+                height: number;
+                /**
+                 * Format: int64
+                 * @description Size of the original as served.
+                 * @example 184203
+                 */
+                bytes: number;
+                /** @example Delegates in Seoul */
+                alt: string;
+                caption?: string | null;
+                credit?: string | null;
+                focal?: null | components["schemas"]["Focal"];
+                renditions: components["schemas"]["Rendition"][];
+                srcset: string;
+                uploaded_by?: null | components["schemas"]["Uploader"];
+                /** Format: date-time */
+                created_at: string;
             }[];
             meta: components["schemas"]["PageMeta"];
         };
@@ -2092,6 +2357,23 @@ export interface components {
              */
             password: string;
         };
+        /** @description One resized copy of a picture. */
+        Rendition: {
+            /**
+             * Format: int32
+             * @example 640
+             */
+            width: number;
+            /**
+             * Format: int32
+             * @example 427
+             */
+            height: number;
+            /** @example http://127.0.0.1:8080/media/files/3f1d…/640.jpg */
+            url: string;
+            /** @example image/jpeg */
+            mime_type: string;
+        };
         /** @description One stored version of an article, with its full content. */
         Revision: {
             /**
@@ -2153,6 +2435,11 @@ export interface components {
             /** Format: date-time */
             published_at?: string | null;
             feature_image?: string | null;
+            /**
+             * Format: int64
+             * @description Absent in revisions made before the media library.
+             */
+            feature_image_id?: number | null;
             comments_enabled: boolean;
             meta_title?: string | null;
             meta_description?: string | null;
@@ -2273,6 +2560,12 @@ export interface components {
             comments_enabled?: boolean | null;
             excerpt?: string | null;
             feature_image?: string | null;
+            /**
+             * Format: int64
+             * @description A picture of the media library; `null` removes it. Setting it
+             *     replaces an external `feature_image`, and the other way round.
+             */
+            feature_image_id?: number | null;
             meta_description?: string | null;
             meta_title?: string | null;
             /**
@@ -2305,6 +2598,23 @@ export interface components {
             /** @description New text, with the rules of `CreateComment.body`. */
             body?: string | null;
             status?: null | components["schemas"]["CommentStatus"];
+        };
+        /**
+         * @description Body of `PATCH /media/{id}`: the metadata; `null` clears `caption`,
+         *     `credit` and `focal`.
+         * @example {
+         *       "alt": "Delegates in Seoul",
+         *       "focal": {
+         *         "x": 0.5,
+         *         "y": 0.3
+         *       }
+         *     }
+         */
+        UpdateMedia: {
+            alt?: string | null;
+            caption?: string | null;
+            credit?: string | null;
+            focal?: null | components["schemas"]["Focal"];
         };
         /**
          * @description Body of `PATCH /tags/{slug}`: every field optional; `null` clears the
@@ -2349,6 +2659,60 @@ export interface components {
             active?: boolean | null;
             events?: string[] | null;
             url?: string | null;
+        };
+        /**
+         * @description The `multipart/form-data` body of `POST /media` (for the document: the
+         *     handler reads the stream itself).
+         * @example {
+         *       "alt": "Delegates in Seoul",
+         *       "caption": "The delegations before the talks",
+         *       "credit": "Photo: Lena Fischer",
+         *       "file": "(the picture's bytes)",
+         *       "focal_x": 0.5,
+         *       "focal_y": 0.3
+         *     }
+         */
+        UploadMedia: {
+            /**
+             * @description Alternative text, up to 1,000 characters; required when the site
+             *     sets `NEWSDESK_MEDIA_REQUIRE_ALT=true`.
+             * @example Delegates in Seoul
+             */
+            alt?: string;
+            /** @description Up to 1,000 characters. */
+            caption?: string;
+            /** @description Up to 300 characters. */
+            credit?: string;
+            /**
+             * Format: binary
+             * @description The picture: JPEG, PNG, WebP or GIF, decided from its bytes (the
+             *     file name and declared type do not count). At most
+             *     `NEWSDESK_MEDIA_MAX_BYTES` (20 MiB by default; beyond: 413) and
+             *     `NEWSDESK_MEDIA_MAX_PIXELS` (50 megapixels by default; beyond: 422).
+             */
+            file: string;
+            /**
+             * Format: double
+             * @description Focal point, 0 (left) to 1 (right); 0.5 when only `focal_y` is given.
+             * @example 0.5
+             */
+            focal_x?: number;
+            /**
+             * Format: double
+             * @description Focal point, 0 (top) to 1 (bottom); 0.5 when only `focal_x` is given.
+             * @example 0.3
+             */
+            focal_y?: number;
+        };
+        /** @description Who uploaded a picture (`null` once that account is deleted). */
+        Uploader: {
+            /**
+             * Format: int64
+             * @example 7
+             */
+            id: number;
+            /** @example Daniel Kim */
+            name: string;
         };
         /**
          * @description A user account. `email` is shown only to the user and to admins;
@@ -6034,6 +6398,392 @@ export interface operations {
             503: components["responses"]["Unavailable"];
         };
     };
+    listMedia: {
+        parameters: {
+            query?: {
+                /** @example 1 */
+                page?: number;
+                /** @example 20 */
+                per_page?: number;
+                after?: string;
+                /**
+                 * @description `created_at` or `-created_at` (default, newest first).
+                 * @example -created_at
+                 */
+                sort?: string;
+                /**
+                 * @description Words found in the alt text or caption (case-insensitive).
+                 * @example seoul
+                 */
+                q?: string;
+                /**
+                 * @description Only pictures uploaded by this user id.
+                 * @example 7
+                 */
+                uploaded_by?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of pictures */
+            200: {
+                headers: {
+                    /** @description RFC 8288 pagination links */
+                    Link?: string;
+                    /** @description Total matching items */
+                    "X-Total-Count"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Media"];
+                };
+            };
+            /** @description Bad query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Readers may not see the library */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    uploadMedia: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["UploadMedia"];
+            };
+        };
+        responses: {
+            /** @description The stored picture */
+            201: {
+                headers: {
+                    /** @description /api/v1/media/{id} */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Media"];
+                };
+            };
+            /** @description Malformed multipart body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Readers may not upload */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The file exceeds NEWSDESK_MEDIA_MAX_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not multipart/form-data */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No file, not a picture of an accepted type, truncated, too many pixels, or invalid metadata */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many uploads at once; retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMedia: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Media id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The picture */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Media"];
+                };
+            };
+            /** @description The id is not an integer */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Readers may not see the library */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such picture */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    deleteMedia: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Editors: delete even when articles use the picture (they lose
+                 *     their feature image).
+                 */
+                force?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description Media id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad id or query parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not the uploader or an editor, or `force` by an author */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such picture */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Articles use the picture (named in `detail`) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    updateMedia: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Media id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateMedia"];
+            };
+        };
+        responses: {
+            /** @description The updated picture */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Media"];
+                };
+            };
+            /** @description Malformed JSON or id */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing or invalid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not the uploader or an editor */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such picture */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not JSON */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            503: components["responses"]["Unavailable"];
+        };
+    };
     getHealth: {
         parameters: {
             query?: never;
@@ -6104,6 +6854,71 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             /** @description No metrics token is configured, or another token was sent */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getMediaFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The picture's content hash */
+                hash: string;
+                /** @description `original.EXT` or `WIDTH.EXT` */
+                file: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": number[];
+                    "image/png": number[];
+                    "image/webp": number[];
+                    "image/gif": number[];
+                };
+            };
+            /** @description Part of the file (Range) */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": number[];
+                    "image/png": number[];
+                    "image/webp": number[];
+                    "image/gif": number[];
+                };
+            };
+            /** @description Not modified (If-None-Match) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such file */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The range is outside the file */
+            416: {
                 headers: {
                     [name: string]: unknown;
                 };
