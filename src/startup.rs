@@ -42,9 +42,13 @@ where
             .configure(crate::articles::routes::routes)
             .configure(crate::tags::routes::routes)
             .configure(crate::authors::routes::routes)
-            .configure(crate::comments::routes::routes),
+            .configure(crate::comments::routes::routes)
+            .configure(crate::redirects::routes::routes)
+            .configure(crate::export::routes::routes),
     )
     .configure(crate::ops::routes::routes)
+    .configure(crate::feeds::routes::routes)
+    .configure(crate::sitemaps::routes::routes)
 }
 
 /// The OpenAPI document exactly as the server serves it.

@@ -126,6 +126,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Old URLs and where they lead: an article or a fixed location.
+    redirects (id) {
+        id -> BigInt,
+        from_path -> Text,
+        article_id -> Nullable<BigInt>,
+        location -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// What an import made from which source row.
+    imports (source, kind, source_id) {
+        source -> Text,
+        kind -> Text,
+        source_id -> Text,
+        target_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(articles -> users (author_id));
 diesel::joinable!(article_tags -> articles (article_id));
@@ -135,6 +157,7 @@ diesel::joinable!(slug_redirects -> articles (article_id));
 diesel::joinable!(comments -> articles (article_id));
 diesel::joinable!(comments -> users (author_id));
 diesel::joinable!(article_daily_stats -> articles (article_id));
+diesel::joinable!(redirects -> articles (article_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -146,4 +169,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     slug_redirects,
     comments,
     article_daily_stats,
+    redirects,
+    imports,
 );
