@@ -219,8 +219,10 @@ pub fn atom(feed: &Feed) -> Result<Vec<u8>, atom_syndication::Error> {
 }
 
 /// JSON Feed 1.1 (<https://www.jsonfeed.org/version/1.1/>).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct JsonFeed {
+    /// `https://jsonfeed.org/version/1.1`
+    #[schema(example = "https://jsonfeed.org/version/1.1")]
     pub version: &'static str,
     pub title: String,
     pub home_page_url: String,
@@ -230,7 +232,8 @@ pub struct JsonFeed {
     pub items: Vec<JsonFeedItem>,
 }
 
-#[derive(Debug, Serialize)]
+/// One story: `content_html` (full content) or `content_text` (excerpt).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct JsonFeedItem {
     pub id: String,
     pub url: String,
@@ -248,7 +251,7 @@ pub struct JsonFeedItem {
     pub tags: Vec<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct JsonFeedAuthor {
     pub name: String,
     pub url: String,

@@ -344,7 +344,7 @@ async fn site_atom(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpR
     operation_id = "getSiteJsonFeed",
     tag = "feeds",
     responses(
-        (status = 200, description = "JSON Feed 1.1", body = String, content_type = "application/feed+json"),
+        (status = 200, description = "JSON Feed 1.1", body = super::build::JsonFeed, content_type = "application/feed+json"),
         (status = 304, description = "Not modified (If-None-Match)"),
     )
 )]
@@ -401,7 +401,7 @@ async fn tag_atom(
     tag = "feeds",
     params(("slug" = String, Path, description = "Tag slug")),
     responses(
-        (status = 200, description = "JSON Feed 1.1", body = String, content_type = "application/feed+json"),
+        (status = 200, description = "JSON Feed 1.1", body = super::build::JsonFeed, content_type = "application/feed+json"),
         (status = 304, description = "Not modified (If-None-Match)"),
         (status = 404, description = "No such tag", body = Problem, content_type = "application/problem+json"),
     )
@@ -464,7 +464,7 @@ async fn author_atom(
     tag = "feeds",
     params(("slug" = String, Path, description = "Author slug")),
     responses(
-        (status = 200, description = "JSON Feed 1.1", body = String, content_type = "application/feed+json"),
+        (status = 200, description = "JSON Feed 1.1", body = super::build::JsonFeed, content_type = "application/feed+json"),
         (status = 304, description = "Not modified (If-None-Match)"),
         (status = 404, description = "No such author", body = Problem, content_type = "application/problem+json"),
     )

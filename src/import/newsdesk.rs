@@ -304,7 +304,7 @@ fn article(conn: &mut DbConnection, s: &mut Summary, a: ExportArticle) -> anyhow
     Ok(())
 }
 
-fn comment(conn: &mut DbConnection, s: &mut Summary, c: ExportComment) -> anyhow::Result<()> {
+fn comment(conn: &mut DbConnection, _: &mut Summary, c: ExportComment) -> anyhow::Result<()> {
     let taken = comments::table
         .find(c.id)
         .select(comments::id)
@@ -330,7 +330,6 @@ fn comment(conn: &mut DbConnection, s: &mut Summary, c: ExportComment) -> anyhow
         ))
         .execute(conn)?;
     remember(conn, SOURCE, "comment", &c.id.to_string(), c.id)?;
-    let _ = s;
     Ok(())
 }
 

@@ -30,7 +30,6 @@ pub enum Item {
 struct RawItem {
     title: String,
     link: String,
-    guid: String,
     creator: String,
     content: String,
     excerpt: String,
@@ -55,7 +54,6 @@ struct RawAuthor {
     login: String,
     email: String,
     display_name: String,
-    id: String,
 }
 
 /// `2023-07-01 10:00:00` in UTC; WordPress writes `0000-00-00 00:00:00`
@@ -153,7 +151,6 @@ pub fn read<R: BufRead>(reader: R, mut each: impl FnMut(Item)) -> anyhow::Result
                         "wp:author_login" => a.login = value,
                         "wp:author_email" => a.email = value,
                         "wp:author_display_name" => a.display_name = value,
-                        "wp:author_id" => a.id = value,
                         "wp:author" => {
                             if let Some(a) = author.take() {
                                 authors.insert(a.login.clone(), a);
@@ -169,7 +166,6 @@ pub fn read<R: BufRead>(reader: R, mut each: impl FnMut(Item)) -> anyhow::Result
                 match name.as_str() {
                     "title" => i.title = value,
                     "link" => i.link = value,
-                    "guid" => i.guid = value,
                     "dc:creator" => i.creator = value,
                     "content:encoded" => i.content = value,
                     "excerpt:encoded" => i.excerpt = value,

@@ -42,6 +42,9 @@ pub fn article_pages(
         .load(conn)
 }
 
+/// `(count, sum of ids, sum of versions, last change)` of a page.
+pub type Fingerprint = (i64, Option<i64>, Option<i64>, Option<NaiveDateTime>);
+
 /// What an article page's answer depends on, for its ETag without reading
 /// the rows: how many, which, their versions (every change of a slug or a
 /// date bumps one) and the last change among them.
@@ -50,7 +53,7 @@ pub fn article_page_fingerprint(
     backend: Backend,
     now: NaiveDateTime,
     (from, to): (i64, i64),
-) -> QueryResult<(i64, Option<i64>, Option<i64>, Option<NaiveDateTime>)> {
+) -> QueryResult<Fingerprint> {
     articles::table
         .filter(visible(backend, now))
         .filter(articles::id.gt(from).and(articles::id.le(to)))

@@ -42,10 +42,8 @@ fn texts(res: &Res, root: &str, name: &str) -> Vec<String> {
                 }
                 current = Some(qname);
             }
-            Event::Text(t) => {
-                if current.as_deref() == Some(name) {
-                    out.push(t.decode().unwrap().into_owned());
-                }
+            Event::Text(t) if current.as_deref() == Some(name) => {
+                out.push(t.decode().unwrap().into_owned());
             }
             Event::End(_) => current = None,
             Event::Eof => break,

@@ -1544,6 +1544,38 @@ export interface components {
          * @enum {string}
          */
         Include: "body";
+        /** @description JSON Feed 1.1 (<https://www.jsonfeed.org/version/1.1/>). */
+        JsonFeed: {
+            /**
+             * @description `https://jsonfeed.org/version/1.1`
+             * @example https://jsonfeed.org/version/1.1
+             */
+            version: string;
+            title: string;
+            home_page_url: string;
+            feed_url: string;
+            description: string;
+            language: string;
+            items: components["schemas"]["JsonFeedItem"][];
+        };
+        JsonFeedAuthor: {
+            name: string;
+            url: string;
+        };
+        /** @description One story: `content_html` (full content) or `content_text` (excerpt). */
+        JsonFeedItem: {
+            id: string;
+            url: string;
+            title: string;
+            content_html?: string | null;
+            content_text?: string | null;
+            summary: string;
+            image?: string | null;
+            date_published: string;
+            date_modified: string;
+            authors: components["schemas"]["JsonFeedAuthor"][];
+            tags: string[];
+        };
         /**
          * @description Body of `POST /auth/login`.
          * @example {
@@ -5001,7 +5033,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/feed+json": string;
+                    "application/feed+json": components["schemas"]["JsonFeed"];
                 };
             };
             /** @description Not modified (If-None-Match) */
@@ -5112,7 +5144,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/feed+json": string;
+                    "application/feed+json": components["schemas"]["JsonFeed"];
                 };
             };
             /** @description Not modified (If-None-Match) */
@@ -5232,7 +5264,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/feed+json": string;
+                    "application/feed+json": components["schemas"]["JsonFeed"];
                 };
             };
             /** @description Not modified (If-None-Match) */
