@@ -27,7 +27,11 @@ pub struct ResolveQuery {
     /// The old path (with its query string, if it had one), e.g.
     /// `/2019/05/old-slug/` or `/?p=123`; a full URL is cut down to its
     /// path and query.
-    #[param(min_length = 1, max_length = 2048, example = "/2019/05/old-slug/")]
+    #[param(
+        max_length = 2048,
+        pattern = r"^(/([^/\u0000-\u001f\u007f][^\u0000-\u001f\u007f]*)?|https?://[^/\u0000-\u001f\u007f][^\u0000-\u001f\u007f]*)$",
+        example = "/2019/05/old-slug/"
+    )]
     pub path: String,
 }
 
@@ -94,10 +98,20 @@ async fn resolve(
     _caller: MaybeUser,
     query: StrictQuery<ResolveQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let Some(path) = normalize(&query.path) else {
+    let unknown = || ApiError::not_found("no new address is known for this path");
+    let raw = query.path.as_str();
+    // An empty parameter counts as absent: no path, nothing lives there.
+    if raw.is_empty() {
+        return Err(unknown());
+    }
+    if !documented(raw) {
         return Err(ApiError::bad_request(format!(
-            "path must be a path starting with / (at most {PATH_MAX} characters, no control characters)"
+            "path must be a path starting with / or an http(s) URL (at most {PATH_MAX} characters, no control characters)"
         )));
+    }
+    // Of the documented form, but no URL (a host that cannot be): unknown.
+    let Some(path) = normalize(raw) else {
+        return Err(unknown());
     };
     let mut spellings = vec![path.clone()];
     spellings.extend(toggle_trailing_slash(&path));
@@ -130,6 +144,22 @@ async fn resolve(
                 status: 301,
             }))
         }
-        _ => Err(ApiError::not_found("no new address is known for this path")),
+        _ => Err(unknown()),
     }
+}
+
+/// The documented form of `path`: `/` then no second `/`, or `http(s)://`
+/// and a host; at most `PATH_MAX` characters, no control characters.
+fn documented(raw: &str) -> bool {
+    let control = |c: char| c <= '\u{1f}' || c == '\u{7f}';
+    if raw.len() > PATH_MAX || raw.chars().any(control) {
+        return false;
+    }
+    if let Some(rest) = raw.strip_prefix('/') {
+        return !rest.starts_with('/');
+    }
+    let host = raw
+        .strip_prefix("https://")
+        .or_else(|| raw.strip_prefix("http://"));
+    host.is_some_and(|h| !h.is_empty() && !h.starts_with('/'))
 }
