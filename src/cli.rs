@@ -62,6 +62,28 @@ pub enum Command {
     },
     /// Print the OpenAPI document (the source of openapi/openapi.json).
     Openapi,
+    /// Import posts, authors and tags from another CMS, or a newsdesk
+    /// export. Importing the same file again changes nothing.
+    Import {
+        #[command(subcommand)]
+        source: ImportSource,
+    },
+    /// Write the whole site (users without passwords, articles with
+    /// revisions, tags, comments, counters, redirects) as JSON.
+    Export {
+        /// Where to write (`-` for standard output).
+        file: std::path::PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportSource {
+    /// A Ghost JSON export (Settings → Labs → Export).
+    Ghost { file: std::path::PathBuf },
+    /// A WordPress export (WXR, Tools → Export).
+    Wordpress { file: std::path::PathBuf },
+    /// A newsdesk export (`newsdesk export`), into an empty site.
+    Newsdesk { file: std::path::PathBuf },
 }
 
 #[derive(Debug, Subcommand)]
@@ -165,7 +187,62 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }),
         Command::Openapi => Ok(()),
+        Command::Import { source } => system.block_on(async move {
+            let db = startup::prepare_database(&config).await?;
+            let urls = config.public_urls.clone();
+            actix_web::web::block(move || import(&db, source, urls)).await?
+        }),
+        Command::Export { file } => system.block_on(async move {
+            let db = startup::prepare_database(&config).await?;
+            actix_web::web::block(move || export(&db, &file)).await?
+        }),
     }
+}
+
+fn import(db: &Db, source: ImportSource, urls: crate::feeds::PublicUrls) -> anyhow::Result<()> {
+    use crate::import::Kind;
+    let (kind, file) = match source {
+        ImportSource::Ghost { file } => (Kind::Ghost, file),
+        ImportSource::Wordpress { file } => (Kind::Wordpress, file),
+        ImportSource::Newsdesk { file } => (Kind::Newsdesk, file),
+    };
+    let bar = crate::import::progress(0);
+    let start = std::time::Instant::now();
+    let summary = crate::import::import_file(db, kind, &file, urls, &bar);
+    bar.finish_and_clear();
+    let summary = summary?;
+    print!("{summary}");
+    println!("in {:.1}s", start.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn export(db: &Db, file: &std::path::Path) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut conn = db.conn().map_err(|e| anyhow::anyhow!("{e}"))?;
+    if file.as_os_str() == "-" {
+        let stdout = std::io::stdout();
+        let mut out = std::io::BufWriter::new(stdout.lock());
+        crate::export::write(&mut conn, &mut out)?;
+        out.flush()?;
+        return Ok(());
+    }
+    // Written beside the target and renamed, so a failed export never
+    // leaves half a file under the name.
+    let tmp = file.with_extension("partial");
+    let mut out = std::io::BufWriter::new(
+        std::fs::File::create(&tmp)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", tmp.display()))?,
+    );
+    let written = crate::export::write(&mut conn, &mut out).and_then(|()| Ok(out.flush()?));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    drop(out);
+    std::fs::rename(&tmp, file)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", file.display()))?;
+    eprintln!("exported the site to {}", file.display());
+    Ok(())
 }
 
 /// `serve --demo`: loads the demo newsroom only into a site without articles.

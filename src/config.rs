@@ -91,6 +91,17 @@ pub struct Config {
     pub webhooks: WebhookConfig,
     /// The media library (uploads, storage, renditions).
     pub media: MediaConfig,
+    /// The front end's URLs of articles, tags and authors (feeds, sitemaps,
+    /// the redirect resolver).
+    pub public_urls: crate::feeds::PublicUrls,
+    /// What a feed entry carries: the whole body or the excerpt.
+    pub feed_content: FeedContent,
+    /// Most URLs in one `/sitemaps/articles-{n}.xml` (at most 50,000).
+    pub sitemap_page_size: u32,
+    /// The publication's name (feed titles, the Google News sitemap).
+    pub site_name: String,
+    /// Its language, a BCP 47 tag such as `en` or `pt-BR`.
+    pub site_language: String,
 }
 
 /// How webhooks are delivered.
@@ -125,6 +136,12 @@ pub struct MediaConfig {
     pub threads: usize,
     /// Image jobs that may wait beyond those running (then 503).
     pub queue: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FeedContent {
+    Full,
+    Excerpt,
 }
 
 /// Every variable with its default: the single source for `.env.example`.
@@ -177,6 +194,14 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("NEWSDESK_MEDIA_REQUIRE_ALT", "false"),
     ("NEWSDESK_MEDIA_THREADS", ""),
     ("NEWSDESK_MEDIA_QUEUE", "16"),
+    (
+        "NEWSDESK_PUBLIC_URL_TEMPLATE",
+        crate::feeds::public_url::DEFAULT_TEMPLATE,
+    ),
+    ("NEWSDESK_FEED_CONTENT", "full"),
+    ("NEWSDESK_SITEMAP_PAGE_SIZE", "50000"),
+    ("NEWSDESK_SITE_NAME", "newsdesk"),
+    ("NEWSDESK_SITE_LANGUAGE", "en"),
 ];
 
 const SECRET_FILE: &str = "jwt_secret";
@@ -439,6 +464,43 @@ impl Config {
             },
         };
 
+        let var = "NEWSDESK_PUBLIC_URL_TEMPLATE";
+        let public_urls =
+            crate::feeds::PublicUrls::parse(&or_default(var)).map_err(|m| bad(var, m))?;
+        let var = "NEWSDESK_FEED_CONTENT";
+        let feed_content = match or_default(var).to_ascii_lowercase().as_str() {
+            "full" => FeedContent::Full,
+            "excerpt" => FeedContent::Excerpt,
+            _ => return Err(bad(var, "must be full or excerpt")),
+        };
+        let sitemap_page_size = number::<u32>(
+            &or_default("NEWSDESK_SITEMAP_PAGE_SIZE"),
+            "NEWSDESK_SITEMAP_PAGE_SIZE",
+            1,
+            50_000,
+        )?;
+
+        let var = "NEWSDESK_SITE_NAME";
+        let site_name = or_default(var);
+        if site_name.chars().count() > 200 || site_name.chars().any(char::is_control) {
+            return Err(bad(
+                var,
+                "must be at most 200 characters, without control characters",
+            ));
+        }
+        let var = "NEWSDESK_SITE_LANGUAGE";
+        let site_language = or_default(var);
+        let mut subtags = site_language.split('-');
+        let primary_ok = subtags.next().is_some_and(|p| {
+            (2..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_lowercase())
+        });
+        if !primary_ok
+            || !subtags
+                .all(|t| (1..=8).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_alphanumeric()))
+        {
+            return Err(bad(var, "must be a language tag such as en, de or pt-BR"));
+        }
+
         let var = "NEWSDESK_LOG_FORMAT";
         let log_format = match or_default(var).to_ascii_lowercase().as_str() {
             "text" => LogFormat::Text,
@@ -489,6 +551,11 @@ impl Config {
             rates,
             webhooks,
             media,
+            public_urls,
+            feed_content,
+            sitemap_page_size,
+            site_name,
+            site_language,
         })
     }
 }

@@ -72,6 +72,10 @@ Timestamps are RFC 3339 in UTC with whole seconds.\n\nLimits: a query string ove
         (name = "media", description = "The media library: uploads, renditions and the public files"),
         (name = "operations", description = "Health and readiness"),
         (name = "integrations", description = "Content API keys for server-side front ends (admins)"),
+        (name = "feeds", description = "RSS, Atom and JSON feeds of published articles (site, tag, author), at the site root"),
+        (name = "export", description = "The whole site as versioned JSON (admins)"),
+        (name = "redirects", description = "Where old URLs of the front end now live"),
+        (name = "sitemaps", description = "Sitemaps of the front end's pages and a Google News sitemap, at the site root"),
     )
 )]
 pub struct ApiDoc;
@@ -188,7 +192,10 @@ pub fn finish(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
 
     refuse_nul_in_bodies(&mut doc);
     for (path, item) in doc.paths.paths.iter_mut() {
-        let api = path.starts_with("/api/v1/");
+        // Every operation that reads the database may answer 503.
+        let api = path.starts_with("/api/v1/")
+            || path.starts_with("/feeds/")
+            || path.starts_with("/sitemap");
         let ops = [
             &mut item.get,
             &mut item.post,

@@ -47,10 +47,14 @@ where
             .configure(crate::webhooks::routes::routes)
             .configure(crate::previews::routes::routes)
             .configure(crate::integrations::routes::routes)
-            .configure(crate::media::routes::routes),
+            .configure(crate::media::routes::routes)
+            .configure(crate::redirects::routes::routes)
+            .configure(crate::export::routes::routes),
     )
     .configure(crate::ops::routes::routes)
     .configure(crate::media::routes::file_routes)
+    .configure(crate::feeds::routes::routes)
+    .configure(crate::sitemaps::routes::routes)
 }
 
 /// The OpenAPI document exactly as the server serves it.

@@ -99,6 +99,19 @@ fn published_by<QS>(
     }
 }
 
+/// The public visibility rule (published, `published_at` passed) as one
+/// filter, for queries over `articles` that are not lists (sitemaps).
+pub fn visible(
+    backend: Backend,
+    now: NaiveDateTime,
+) -> Box<dyn BoxableExpression<articles::table, DbBackend, SqlType = Bool>> {
+    Box::new(
+        articles::status
+            .eq("published")
+            .and(published_by::<articles::table>(backend, now)),
+    )
+}
+
 /// Applies an `ArticleFilter` to any boxed query over `articles` (alone or
 /// joined): the same text serves the count and the page.
 macro_rules! filtered {

@@ -456,3 +456,22 @@ pub fn try_lock_in_transaction(
 
 /// The backend type diesel's boxed queries need to name.
 pub type DbBackend = <DbConnection as diesel::Connection>::Backend;
+
+/// After rows were inserted with explicit ids (an import of an export):
+/// PostgreSQL's identity sequences must continue after the highest id;
+/// SQLite's `AUTOINCREMENT` does so by itself.
+pub fn reset_id_sequences(conn: &mut DbConnection, tables: &[&str]) -> diesel::QueryResult<()> {
+    use diesel::RunQueryDsl;
+    if let DbConnection::Postgres(_) = conn {
+        for t in tables {
+            // Table names come from the caller's constant list, not input.
+            diesel::sql_query(format!(
+                "SELECT setval(pg_get_serial_sequence('{t}', 'id'), \
+                 GREATEST((SELECT COALESCE(MAX(id), 0) FROM {t}), 1), \
+                 (SELECT COUNT(*) > 0 FROM {t}))"
+            ))
+            .execute(conn)?;
+        }
+    }
+    Ok(())
+}

@@ -228,6 +228,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Old URLs and where they lead: an article or a fixed location.
+    redirects (id) {
+        id -> BigInt,
+        from_path -> Text,
+        article_id -> Nullable<BigInt>,
+        location -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// What an import made from which source row.
+    imports (source, kind, source_id) {
+        source -> Text,
+        kind -> Text,
+        source_id -> Text,
+        target_id -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(articles -> users (author_id));
 diesel::joinable!(article_tags -> articles (article_id));
@@ -242,6 +264,7 @@ diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
 diesel::joinable!(article_previews -> articles (article_id));
 
 diesel::joinable!(media -> users (uploaded_by));
+diesel::joinable!(redirects -> articles (article_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -260,4 +283,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     integrations,
     article_previews,
     media,
+    redirects,
+    imports,
 );
