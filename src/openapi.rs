@@ -141,6 +141,7 @@ const COMMON_RESPONSES: &[(&str, &str, &str)] = &[
         "No such resource (or not visible to the caller)",
     ),
     ("413", "PayloadTooLarge", "The body exceeds the size limit"),
+    ("414", "UriTooLong", "The query string exceeds 8 KiB"),
     (
         "415",
         "UnsupportedMediaType",
@@ -238,6 +239,9 @@ pub fn finish(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
             }
             if has_path {
                 wanted.push("404");
+            }
+            if has_query {
+                wanted.push("414");
             }
             if has_body {
                 wanted.extend(["413", "415", "422"]);

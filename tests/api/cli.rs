@@ -12,7 +12,7 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use serde_json::{Value, json};
 
-use crate::helpers::{PG_ENV, TEST_SECRET, postgres_available};
+use crate::helpers::{PG_ENV, TEST_SECRET, free_port, postgres_available};
 
 const BIN: &str = env!("CARGO_BIN_EXE_newsdesk");
 const ADMIN_PASSWORD: &str = "cli admin passphrase";
@@ -39,14 +39,6 @@ fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A running `newsdesk serve`, killed when dropped (even when a test fails).

@@ -516,6 +516,7 @@ impl Drop for Served {
     }
 }
 
+/// A port with nothing listening on it (for now).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

@@ -162,15 +162,6 @@ impl Receiver {
     }
 }
 
-/// A port with nothing listening on it (for now).
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Webhook settings for tests: private targets allowed, fast retries.
 pub const FAST: &[(&str, &str)] = &[
     ("NEWSDESK_WEBHOOK_ALLOW_PRIVATE", "true"),

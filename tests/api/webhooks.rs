@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 
 use crate::db_test;
 use crate::helpers::TestApp;
-use crate::receiver::{FAST, Receiver, free_port};
+use crate::helpers::free_port;
+use crate::receiver::{FAST, Receiver};
 
 /// Creates a webhook as `admin`; returns (id, secret).
 pub async fn webhook(app: &TestApp, admin: &str, url: &str, events: Value) -> (i64, String) {
