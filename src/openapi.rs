@@ -205,6 +205,7 @@ pub fn finish(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
             &mut item.delete,
         ];
         for op in ops.into_iter().flatten() {
+            refuse_nul_in_query(op);
             let id = op.operation_id.clone().unwrap_or_default();
             let params = op.parameters.as_deref().unwrap_or_default();
             let has_query = params.iter().any(|p| p.parameter_in == ParameterIn::Query);
@@ -299,6 +300,28 @@ fn add_key_parameter(op: &mut utoipa::openapi::path::Operation) {
 /// The server refuses NUL in every text of a request body (422 naming the
 /// field): every string property of a request body's schema says so with
 /// a pattern, unless a stricter pattern or an enum already does.
+/// The server refuses NUL in every query text (400): free-text query
+/// parameters (those without a pattern or an enum of their own) say so.
+fn refuse_nul_in_query(op: &mut utoipa::openapi::path::Operation) {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::path::ParameterIn;
+    use utoipa::openapi::schema::{Schema, SchemaType, Type};
+
+    for param in op.parameters.iter_mut().flatten() {
+        if param.parameter_in != ParameterIn::Query {
+            continue;
+        }
+        if let Some(RefOr::T(Schema::Object(object))) = param.schema.as_mut()
+            && object.schema_type == SchemaType::Type(Type::String)
+            && object.pattern.is_none()
+            && object.enum_values.is_none()
+            && object.format.is_none()
+        {
+            object.pattern = Some(r"^[^\u0000]*$".into());
+        }
+    }
+}
+
 fn refuse_nul_in_bodies(doc: &mut utoipa::openapi::OpenApi) {
     use utoipa::openapi::RefOr;
     use utoipa::openapi::schema::Schema;
