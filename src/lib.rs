@@ -20,6 +20,7 @@ pub mod media;
 pub mod metrics;
 pub mod openapi;
 pub mod ops;
+pub mod pool;
 pub mod previews;
 pub mod redirects;
 pub mod seed;

@@ -8,13 +8,12 @@
 //! beyond the `ApiError` it returns.
 
 use std::io::Cursor;
-use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
-use std::sync::{Arc, Mutex};
 
 use image::imageops::FilterType;
 use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader};
 
 use crate::error::ApiError;
+use crate::pool::BoundedPool;
 
 /// The only widths renditions are made at (never wider than the original).
 pub const WIDTHS: [u32; 5] = [320, 640, 1024, 1600, 2400];
@@ -473,30 +472,21 @@ fn strip_gif(b: &[u8]) -> Result<Vec<u8>, ApiError> {
     }
 }
 
-type Job = Box<dyn FnOnce() + Send + 'static>;
-
 /// A dedicated pool for decoding and resizing, with a bounded queue: when
 /// it is full the upload is a 503 with `Retry-After` at once (like the
 /// password hashing pool), so a burst of uploads cannot stall the blocking
 /// threads every database call needs.
-pub struct Pool {
-    jobs: SyncSender<Job>,
-}
+pub struct Pool(BoundedPool);
 
 impl Pool {
     pub fn new(threads: usize, queue: usize) -> Self {
-        let (jobs, rx) = sync_channel::<Job>(queue);
-        let rx = Arc::new(Mutex::new(rx));
-        for i in 0..threads.max(1) {
-            let rx = rx.clone();
-            let spawned = std::thread::Builder::new()
-                .name(format!("media-{i}"))
-                .spawn(move || work(&rx));
-            if let Err(e) = spawned {
-                tracing::error!(error = %e, "cannot start a media processing thread");
-            }
-        }
-        Self { jobs }
+        Self(BoundedPool::new(
+            "media",
+            "media processing",
+            "too many uploads are being processed; retry shortly",
+            threads,
+            queue,
+        ))
     }
 
     /// Runs `f` on the pool; 503 when the queue is full.
@@ -505,38 +495,7 @@ impl Pool {
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
     {
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let job: Job = Box::new(move || {
-            let _ = tx.send(f());
-        });
-        match self.jobs.try_send(job) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) => {
-                return Err(ApiError::Unavailable(
-                    "too many uploads are being processed; retry shortly".into(),
-                ));
-            }
-            Err(TrySendError::Disconnected(_)) => {
-                return Err(ApiError::internal(anyhow::anyhow!(
-                    "the media processing pool has stopped"
-                )));
-            }
-        }
-        rx.await
-            .map_err(|_| ApiError::internal(anyhow::anyhow!("a media processing job failed")))
-    }
-}
-
-fn work(rx: &Mutex<Receiver<Job>>) {
-    loop {
-        let job = match rx.lock() {
-            Ok(rx) => rx.recv(),
-            Err(_) => return,
-        };
-        match job {
-            Ok(job) => drop(std::panic::catch_unwind(std::panic::AssertUnwindSafe(job))),
-            Err(_) => return,
-        }
+        self.0.run(f).await
     }
 }
 
