@@ -230,9 +230,19 @@ impl From<DieselError> for ApiError {
             DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
                 Self::Conflict("the resource is still referenced by other content".into())
             }
+            DieselError::DatabaseError(_, info) if cut_short(info.message()) => {
+                Self::Unavailable("the query took too long; retry shortly".into())
+            }
             other => Self::Internal(other.into()),
         }
     }
+}
+
+/// Whether the database stopped a statement at the time limit
+/// (`NEWSDESK_STATEMENT_TIMEOUT_MS`): PostgreSQL's `statement_timeout`,
+/// SQLite's interrupt by `db::deadline`.
+fn cut_short(message: &str) -> bool {
+    message.starts_with("canceling statement due to statement timeout") || message == "interrupted"
 }
 
 /// Names the clashing field without echoing the database's message.

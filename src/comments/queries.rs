@@ -110,6 +110,19 @@ pub fn lock_user(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
     Ok(n > 0)
 }
 
+/// Makes sure a user exists and stays until the transaction ends (false
+/// when the user no longer exists), without keeping other writers by the
+/// same user waiting: on PostgreSQL a `FOR KEY SHARE` lock, which only a
+/// deletion (`lock_user`) waits for; SQLite has one writer anyway.
+pub fn hold_user(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
+    let query = users::table.find(id).select(users::id);
+    let found = match conn {
+        DbConnection::Postgres(pg) => query.for_key_share().first::<i64>(pg).optional()?,
+        DbConnection::Sqlite(lite) => query.first::<i64>(lite).optional()?,
+    };
+    Ok(found.is_some())
+}
+
 pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<CommentRow>> {
     comments::table
         .find(id)

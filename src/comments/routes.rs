@@ -218,7 +218,7 @@ async fn create_comment(
     let (row, author) = state
         .db
         .write(move |conn| {
-            if !queries::lock_user(conn, user.id)? {
+            if !queries::hold_user(conn, user.id)? {
                 return Err(ApiError::Unauthorized(
                     "the account no longer exists".into(),
                 ));

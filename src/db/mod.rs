@@ -4,6 +4,7 @@
 //!
 //! Nothing here knows about HTTP except that work closures return `ApiError`.
 
+pub mod deadline;
 pub mod keyset;
 pub mod replicas;
 pub mod schema;
@@ -108,8 +109,9 @@ pub struct Limits {
     /// Longest wait for a pooled connection (and, on SQLite, for this
     /// process's write lock); past it the request is a 503.
     pub connection_timeout: Duration,
-    /// Longest run of one statement on PostgreSQL; on SQLite the longest
-    /// wait for a lock held by another process (`busy_timeout`).
+    /// Longest run of one statement on PostgreSQL, of one unit of work on
+    /// SQLite (`deadline`); on SQLite also the longest wait for a lock held
+    /// by another process (`busy_timeout`).
     pub statement_timeout: Duration,
 }
 
@@ -181,6 +183,9 @@ impl Db {
         if let Some(dir) = url.sqlite_dir() {
             std::fs::create_dir_all(&dir)
                 .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+        }
+        if url.backend == Backend::Sqlite {
+            deadline::install();
         }
         // An in-memory SQLite database exists once per connection: one it is.
         let size = if url.is_memory() { 1 } else { pool_size.max(1) };
@@ -277,7 +282,7 @@ impl Db {
         let db = self.clone();
         actix_web::web::block(move || {
             let mut conn = db.conn()?;
-            f(&mut conn)
+            db.bounded(|| f(&mut conn))
         })
         .await
         .map_err(|e| ApiError::internal(anyhow::anyhow!("blocking task failed: {e}")))?
@@ -300,7 +305,7 @@ impl Db {
                 Some(conn) => conn,
                 None => db.conn()?,
             };
-            f(&mut conn)
+            db.bounded(|| f(&mut conn))
         })
         .await
         .map_err(|e| ApiError::internal(anyhow::anyhow!("blocking task failed: {e}")))?
@@ -321,7 +326,7 @@ impl Db {
         if self.backend == Backend::Sqlite
             && let Some(mut conn) = self.pool.try_get()
         {
-            return f(&mut conn);
+            return self.bounded(|| f(&mut conn));
         }
         self.read_as(anonymous, f).await
     }
@@ -361,7 +366,7 @@ impl Db {
         let db = self.clone();
         actix_web::web::block(move || {
             let mut conn = db.conn()?;
-            let result = (*conn).transaction(f);
+            let result = db.bounded(|| (*conn).transaction(f));
             drop(permit);
             result
         })
@@ -379,7 +384,19 @@ impl Db {
             Backend::Postgres => None,
         };
         let mut conn = self.conn()?;
-        (*conn).transaction(f)
+        self.bounded(|| (*conn).transaction(f))
+    }
+
+    /// Runs `f` under the statement time limit: PostgreSQL's
+    /// `statement_timeout` is set on every connection; SQLite's is the
+    /// deadline of `deadline::limit`, for this unit of work as a whole.
+    fn bounded<T>(&self, f: impl FnOnce() -> T) -> T {
+        if self.backend == Backend::Sqlite {
+            let _limit = deadline::limit(self.limits.statement_timeout);
+            f()
+        } else {
+            f()
+        }
     }
 
     /// The write lock for synchronous callers (rare: the view flusher, the

@@ -142,6 +142,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    /// Events of committed writes waiting for their place in `events`
+    /// (PostgreSQL; see `events::queries::sequence`).
+    event_outbox (id) {
+        id -> BigInt,
+        #[sql_name = "type"]
+        kind -> Text,
+        subject -> Text,
+        data -> Text,
+        purge_keys -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     integrations (id) {
         id -> BigInt,
         name -> Text,
@@ -277,6 +291,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     comments,
     article_daily_stats,
     events,
+    event_outbox,
     scheduled_articles,
     webhooks,
     webhook_deliveries,

@@ -33,7 +33,7 @@ use serde::Serialize;
 
 use crate::articles::dto::{Article, ArticleStatus, Snapshot, TagRef};
 use crate::articles::queries::ArticleRow;
-use crate::db::DbConnection;
+use crate::db::{Backend, Db, DbConnection};
 use crate::error::ApiError;
 
 /// Every kind of event, as the API names it.
@@ -91,8 +91,8 @@ impl EventType {
     }
 }
 
-/// Appends one event. Call it last in the transaction (see
-/// `queries::insert` for why).
+/// Appends one event in the transaction of its change (see
+/// `queries::insert`).
 pub fn record(
     conn: &mut DbConnection,
     kind: EventType,
@@ -100,7 +100,7 @@ pub fn record(
     data: &impl Serialize,
     purge_keys: &[String],
     now: NaiveDateTime,
-) -> Result<i64, ApiError> {
+) -> Result<(), ApiError> {
     let data = serde_json::to_string(data).map_err(ApiError::internal)?;
     let keys = serde_json::to_string(purge_keys).map_err(ApiError::internal)?;
     Ok(queries::insert(
@@ -111,6 +111,23 @@ pub fn record(
         &keys,
         now,
     )?)
+}
+
+/// Gives every event of a committed write its place in the log, so that
+/// `GET /events` and the webhooks see it (PostgreSQL; see
+/// `queries::sequence`). Returns how many moved; SQLite has nothing to do.
+pub async fn sequence(db: &Db) -> Result<usize, ApiError> {
+    if db.backend() == Backend::Sqlite {
+        return Ok(0);
+    }
+    let mut moved = 0;
+    loop {
+        let n = db.write(|conn| Ok(queries::sequence(conn)?)).await?;
+        moved += n;
+        if (n as i64) < queries::SEQUENCE_BATCH {
+            return Ok(moved);
+        }
+    }
 }
 
 /// What an event about an article is about.

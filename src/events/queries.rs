@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Timestamp};
 
-use crate::db::schema::{events, scheduled_articles};
+use crate::db::schema::{event_outbox, events, scheduled_articles};
 use crate::db::{DbBackend, DbConnection};
 
 /// A stored event.
@@ -19,18 +19,22 @@ pub struct EventRow {
     pub created_at: NaiveDateTime,
 }
 
-/// Any constant: the advisory lock that orders event inserts on PostgreSQL.
+/// Any constant: the advisory lock that sequencers of the event log take
+/// on PostgreSQL.
 const EVENT_LOCK: i64 = 0x6e64_6576; // "ndev"
 
-/// Appends an event and returns its id.
+/// Most events one `sequence` call moves.
+pub const SEQUENCE_BATCH: i64 = 1000;
+
+/// Appends an event to the log (SQLite) or to its outbox (PostgreSQL), in
+/// the caller's transaction.
 ///
-/// On PostgreSQL the transaction first takes a transaction-scoped advisory
-/// lock, held until it commits: the next writer gets its id only after
-/// this one committed, so ids become visible in order and a reader that
-/// resumes after id N never misses a smaller id that committed later. The
-/// lock is taken last in the transaction (after every row lock it needs),
-/// so that it is held for the commit alone and cannot join a deadlock.
-/// SQLite has one writer at a time.
+/// Ids of `events` must become visible in order, so that a reader that
+/// resumes after id N never misses a smaller id that committed later.
+/// SQLite has one writer at a time, so its ids are in commit order anyway.
+/// On PostgreSQL concurrent writers commit in any order: they write to
+/// `event_outbox` without waiting for each other, and [`sequence`] gives
+/// committed events their ids.
 pub fn insert(
     conn: &mut DbConnection,
     kind: &str,
@@ -38,22 +42,82 @@ pub fn insert(
     data: &str,
     purge_keys: &str,
     now: NaiveDateTime,
-) -> QueryResult<i64> {
-    if let DbConnection::Postgres(_) = conn {
-        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
-            .bind::<BigInt, _>(EVENT_LOCK)
-            .execute(conn)?;
+) -> QueryResult<()> {
+    match conn {
+        DbConnection::Sqlite(_) => diesel::insert_into(events::table)
+            .values((
+                events::kind.eq(kind),
+                events::subject.eq(subject),
+                events::data.eq(data),
+                events::purge_keys.eq(purge_keys),
+                events::created_at.eq(now),
+            ))
+            .execute(conn)?,
+        DbConnection::Postgres(_) => diesel::insert_into(event_outbox::table)
+            .values((
+                event_outbox::kind.eq(kind),
+                event_outbox::subject.eq(subject),
+                event_outbox::data.eq(data),
+                event_outbox::purge_keys.eq(purge_keys),
+                event_outbox::created_at.eq(now),
+            ))
+            .execute(conn)?,
+    };
+    Ok(())
+}
+
+/// Ids of the oldest events waiting in the outbox.
+fn waiting(conn: &mut DbConnection) -> QueryResult<Vec<i64>> {
+    event_outbox::table
+        .order(event_outbox::id.asc())
+        .limit(SEQUENCE_BATCH)
+        .select(event_outbox::id)
+        .load(conn)
+}
+
+/// Moves up to [`SEQUENCE_BATCH`] committed events from the outbox into
+/// `events`, oldest first, and returns how many moved. Run it in a
+/// transaction of its own (it holds the sequencers' lock until commit).
+///
+/// Sequencers take one advisory lock and commit before the next one reads,
+/// so each batch gets ids above every earlier batch and becomes visible at
+/// once: the log has no gaps a reader could step over. Events of writers
+/// that have not committed are not seen yet and go into a later batch.
+/// Nothing to do on SQLite (writers append to `events` directly).
+pub fn sequence(conn: &mut DbConnection) -> QueryResult<usize> {
+    if matches!(conn, DbConnection::Sqlite(_)) || waiting(conn)?.is_empty() {
+        return Ok(0);
     }
+    diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+        .bind::<BigInt, _>(EVENT_LOCK)
+        .execute(conn)?;
+    // Read again under the lock: another sequencer may have moved them.
+    let ids = waiting(conn)?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let batch = event_outbox::table
+        .filter(event_outbox::id.eq_any(&ids))
+        .order(event_outbox::id.asc())
+        .select((
+            event_outbox::kind,
+            event_outbox::subject,
+            event_outbox::data,
+            event_outbox::purge_keys,
+            event_outbox::created_at,
+        ));
     diesel::insert_into(events::table)
-        .values((
-            events::kind.eq(kind),
-            events::subject.eq(subject),
-            events::data.eq(data),
-            events::purge_keys.eq(purge_keys),
-            events::created_at.eq(now),
+        .values(batch)
+        .into_columns((
+            events::kind,
+            events::subject,
+            events::data,
+            events::purge_keys,
+            events::created_at,
         ))
-        .returning(events::id)
-        .get_result(conn)
+        .execute(conn)?;
+    diesel::delete(event_outbox::table.filter(event_outbox::id.eq_any(&ids))).execute(conn)?;
+    Ok(ids.len())
 }
 
 /// Up to `limit` events after id `after`, oldest first.

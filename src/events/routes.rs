@@ -61,6 +61,9 @@ async fn list_events(
             "limit must be between 1 and {MAX_LIMIT}"
         )));
     }
+    // Events of writes that just committed (this caller's among them) get
+    // their place in the log first.
+    super::sequence(&state.db).await?;
     let (mut rows, total) = state
         .db
         .read(move |conn| {

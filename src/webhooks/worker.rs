@@ -123,6 +123,12 @@ async fn run(state: web::Data<AppState>, in_flight: InFlight) {
     let coalesce = chrono::Duration::from_std(config.coalesce).unwrap_or_default();
     loop {
         let mut busy = false;
+        // Wakes by local writes come here within the debounce, so their
+        // events (and those another instance left behind) get their place
+        // in the log before the fan-out reads it.
+        if let Err(e) = crate::events::sequence(&state.db).await {
+            tracing::warn!(error = %e, "webhooks: could not sequence the event log");
+        }
         match state
             .db
             .read(|conn| Ok(queries::fan_out_needed(conn)?))

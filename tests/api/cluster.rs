@@ -245,7 +245,9 @@ async fn three_instances_on_one_postgres_agree() {
     // Every scheduler has had its look by now.
     actix_web::rt::time::sleep(Duration::from_millis(1500)).await;
     let announced: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!(
-        "(SELECT count(*) FROM events WHERE type = 'article.published' AND subject = 'article:{noon}')"
+        "(SELECT count(*) FROM (SELECT type, subject FROM events UNION ALL \
+         SELECT type, subject FROM event_outbox) e \
+         WHERE type = 'article.published' AND subject = 'article:{noon}')"
     )))
     .get_result(&mut conn)
     .unwrap();

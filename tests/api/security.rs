@@ -789,3 +789,37 @@ db_test!(a_burst_of_writes_does_not_starve_reads, |backend| {
         w.assert_status(200);
     }
 });
+
+db_test!(a_query_past_the_statement_time_limit_is_a_503, |backend| {
+    use actix_web::ResponseError;
+
+    let app = TestApp::spawn_with(backend, &[("NEWSDESK_STATEMENT_TIMEOUT_MS", "300")]).await;
+    // Counts to a billion: minutes of work for either database.
+    let endless = "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c \
+                   WHERE n < 1000000000) SELECT count(*) AS n FROM c";
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        #[allow(dead_code)]
+        n: i64,
+    }
+    for _ in 0..2 {
+        let start = Instant::now();
+        let err = app
+            .state
+            .db
+            .read(move |conn| Ok(diesel::sql_query(endless).load::<N>(conn)?))
+            .await
+            .map(|_| ())
+            .unwrap_err();
+        let took = start.elapsed();
+        assert!(took < Duration::from_secs(3), "stopped after {took:?}");
+        let res = err.error_response();
+        assert_eq!(res.status(), 503, "{err:?}");
+        assert!(res.headers().contains_key("retry-after"));
+    }
+    // The connections stay usable, and ordinary requests run as before.
+    for _ in 0..3 {
+        app.get("/api/v1/articles", None).await.assert_status(200);
+    }
+});
