@@ -183,6 +183,15 @@ fn load(
         FeedContent::Excerpt => Vec::new(),
     };
     let next_scheduled = listing::next_scheduled(conn, now)?;
+    let media_ids: Vec<i64> = rows
+        .iter()
+        .filter_map(|r| r.article.feature_image_id)
+        .collect();
+    let media = if media_ids.is_empty() {
+        Default::default()
+    } else {
+        state.media.load_many(conn, &media_ids)?
+    };
     let entries: Vec<Entry> = rows
         .into_iter()
         .map(|r| {
@@ -207,7 +216,12 @@ fn load(
                 html,
                 published_at,
                 updated_at: a.updated_at,
-                feature_image: a.feature_image,
+                // The library picture (real type and length) when there
+                // is one, else the external URL.
+                feature_image: match a.feature_image_id.and_then(|id| media.get(&id)) {
+                    Some(m) => Some(build::Image::from_media(m)),
+                    None => a.feature_image.map(build::Image::external),
+                },
                 author_name: r.author.name,
                 author_url: urls.author(&r.author.slug),
                 tags: mine,
