@@ -49,6 +49,8 @@ pub struct AppState {
     pub keys: crate::integrations::ContentKeys,
     /// The media library's files and processing pool.
     pub media: Arc<crate::media::Library>,
+    /// The sitemap index's pages and the pages' fingerprints.
+    pub sitemaps: crate::sitemaps::Facts,
 }
 
 impl AppState {
@@ -90,6 +92,7 @@ impl AppState {
         let views = Arc::new(Views::new(db.clone(), &metrics));
         let writes = Arc::new(Writes::default());
         let lists = ListIndex::new(writes.clone());
+        let sitemaps = crate::sitemaps::Facts::new(writes.clone());
         let accounts = Accounts::new(config.auth_cache_ttl);
         let hasher = Hasher::new(config.hash_threads, config.hash_queue);
         let view_dedup = ViewDedup::new(config.view_dedup_window);
@@ -120,6 +123,7 @@ impl AppState {
             schedule: Arc::default(),
             keys,
             media,
+            sitemaps,
         }
     }
 }

@@ -28,10 +28,50 @@ pub struct Entry {
     pub html: Option<String>,
     pub published_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
-    pub feature_image: Option<String>,
+    pub feature_image: Option<Image>,
     pub author_name: String,
     pub author_url: String,
     pub tags: Vec<TagRef>,
+}
+
+/// A feature image as feeds describe it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Image {
+    pub url: String,
+    pub mime_type: String,
+    /// Size in bytes, when known (a library picture); else 0, which is
+    /// what feed readers take for "unknown" in an enclosure.
+    pub bytes: i64,
+    /// Pixels, when known.
+    pub size: Option<(i32, i32)>,
+    /// The picture's text alternative, when known.
+    pub alt: Option<String>,
+}
+
+impl Image {
+    /// A library picture: its real type, length and size.
+    pub fn from_media(m: &crate::media::dto::Media) -> Self {
+        Self {
+            url: m.url.clone(),
+            mime_type: m.mime_type.clone(),
+            bytes: m.bytes,
+            size: Some((m.width, m.height)),
+            alt: Some(m.alt.clone()).filter(|a| !a.is_empty()),
+        }
+    }
+
+    /// An external URL: the type guessed from its extension, the rest
+    /// unknown (never fetched).
+    pub fn external(url: String) -> Self {
+        let mime_type = image_type(&url).to_string();
+        Self {
+            url,
+            mime_type,
+            bytes: 0,
+            size: None,
+            alt: None,
+        }
+    }
 }
 
 /// A whole feed, newest entry first.
@@ -123,23 +163,40 @@ pub fn rss(feed: &Feed) -> Result<Vec<u8>, rss::Error> {
             ..Default::default()
         };
         if let Some(image) = &e.feature_image {
-            let mime = image_type(image);
             item.enclosure = Some(rss::Enclosure {
-                url: image.clone(),
-                // Unknown without fetching the image; 0 is what readers
-                // accept for "unknown".
-                length: "0".into(),
-                mime_type: mime.into(),
+                url: image.url.clone(),
+                length: image.bytes.to_string(),
+                mime_type: image.mime_type.clone(),
             });
+            let mut attrs = BTreeMap::from([
+                ("url".to_string(), image.url.clone()),
+                ("medium".to_string(), "image".to_string()),
+                ("type".to_string(), image.mime_type.clone()),
+            ]);
+            if image.bytes > 0 {
+                attrs.insert("fileSize".into(), image.bytes.to_string());
+            }
+            if let Some((w, h)) = image.size {
+                attrs.insert("width".into(), w.to_string());
+                attrs.insert("height".into(), h.to_string());
+            }
+            let children = match &image.alt {
+                Some(alt) => BTreeMap::from([(
+                    "description".to_string(),
+                    vec![rss::extension::Extension {
+                        name: "media:description".into(),
+                        value: Some(alt.clone()),
+                        attrs: BTreeMap::from([("type".to_string(), "plain".to_string())]),
+                        children: BTreeMap::new(),
+                    }],
+                )]),
+                None => BTreeMap::new(),
+            };
             let media = rss::extension::Extension {
                 name: "media:content".into(),
                 value: None,
-                attrs: BTreeMap::from([
-                    ("url".to_string(), image.clone()),
-                    ("medium".to_string(), "image".to_string()),
-                    ("type".to_string(), mime.to_string()),
-                ]),
-                children: BTreeMap::new(),
+                attrs,
+                children,
             };
             item.extensions.insert(
                 "media".into(),
@@ -166,7 +223,11 @@ pub fn atom(feed: &Feed) -> Result<Vec<u8>, atom_syndication::Error> {
         .map(|e| {
             let mut links = vec![link(&e.url, "alternate", Some("text/html"))];
             if let Some(image) = &e.feature_image {
-                links.push(link(image, "enclosure", Some(image_type(image))));
+                let mut enclosure = link(&image.url, "enclosure", Some(&image.mime_type));
+                if image.bytes > 0 {
+                    enclosure.length = Some(image.bytes.to_string());
+                }
+                links.push(enclosure);
             }
             atom_syndication::Entry {
                 title: Text::plain(e.title.clone()),
@@ -273,7 +334,7 @@ pub fn json(feed: &Feed) -> Result<Vec<u8>, serde_json::Error> {
             content_text: e.html.is_none().then(|| e.excerpt.clone()),
             content_html: e.html.clone(),
             summary: e.subtitle.clone().unwrap_or_else(|| e.excerpt.clone()),
-            image: e.feature_image.clone(),
+            image: e.feature_image.as_ref().map(|i| i.url.clone()),
             date_published: rfc3339(e.published_at),
             date_modified: rfc3339(e.updated_at.max(e.published_at)),
             authors: vec![JsonFeedAuthor {

@@ -8,7 +8,7 @@
 //! readers and trackers append their own).
 
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder, get, web};
 use chrono::NaiveDateTime;
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -64,17 +64,17 @@ pub fn public_cache_control(
     format!("public, max-age={}", max_age.min(until_next))
 }
 
-/// Sends a public body: the configured `Cache-Control` (bounded by the next
-/// scheduled publication) for anonymous callers; the caching middleware
-/// adds the ETag and answers 304.
+/// The start of a public answer: its type and, for anonymous callers, the
+/// configured `Cache-Control` (bounded by the next scheduled publication).
+/// The caller adds the body (whole or streamed); for a whole body the
+/// caching middleware adds the ETag and answers 304.
 pub fn public_file(
     req: &HttpRequest,
     state: &AppState,
     content_type: &'static str,
     now: NaiveDateTime,
     next_scheduled: Option<NaiveDateTime>,
-    body: Vec<u8>,
-) -> HttpResponse {
+) -> HttpResponseBuilder {
     let mut res = HttpResponse::Ok();
     res.content_type(content_type);
     if !req.headers().contains_key(header::AUTHORIZATION) {
@@ -83,7 +83,7 @@ pub fn public_file(
             public_cache_control(state.config.cache_max_age, now, next_scheduled),
         ));
     }
-    res.body(body)
+    res
 }
 
 /// This request's own URL without its query (a feed's `self` link).
@@ -183,6 +183,15 @@ fn load(
         FeedContent::Excerpt => Vec::new(),
     };
     let next_scheduled = listing::next_scheduled(conn, now)?;
+    let media_ids: Vec<i64> = rows
+        .iter()
+        .filter_map(|r| r.article.feature_image_id)
+        .collect();
+    let media = if media_ids.is_empty() {
+        Default::default()
+    } else {
+        state.media.load_many(conn, &media_ids)?
+    };
     let entries: Vec<Entry> = rows
         .into_iter()
         .map(|r| {
@@ -207,7 +216,12 @@ fn load(
                 html,
                 published_at,
                 updated_at: a.updated_at,
-                feature_image: a.feature_image,
+                // The library picture (real type and length) when there
+                // is one, else the external URL.
+                feature_image: match a.feature_image_id.and_then(|id| media.get(&id)) {
+                    Some(m) => Some(build::Image::from_media(m)),
+                    None => a.feature_image.map(build::Image::external),
+                },
                 author_name: r.author.name,
                 author_url: urls.author(&r.author.slug),
                 tags: mine,
@@ -290,14 +304,7 @@ async fn serve(
             build::json(&loaded.feed).map_err(ApiError::internal)?,
         ),
     };
-    Ok(public_file(
-        &req,
-        &state,
-        content_type,
-        now,
-        loaded.next_scheduled,
-        body,
-    ))
+    Ok(public_file(&req, &state, content_type, now, loaded.next_scheduled).body(body))
 }
 
 /// Site feed (RSS 2.0)

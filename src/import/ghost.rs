@@ -8,6 +8,10 @@
 //! time. So memory holds one post, not the export. Pages (`type: page`)
 //! are skipped; a post's primary author (the first in `posts_authors`, else
 //! its `author_id`) becomes its author; internal tags (`#...`) are left out.
+//! Native comments (Ghost 5's `comments` table, when the export has it)
+//! come with their post: `published` ones approved, `hidden` ones rejected,
+//! `deleted` ones left out; threaded by `parent_id`; the commenter's name
+//! and email from `members` when the export has them.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -18,7 +22,7 @@ use chrono::NaiveDateTime;
 use serde::Deserialize;
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-use super::{SourcePost, SourceStatus, SourceTag, SourceUser};
+use super::{SourceComment, SourceCommentStatus, SourcePost, SourceStatus, SourceTag, SourceUser};
 
 #[derive(Debug, Default, Deserialize)]
 struct Tables {
@@ -44,6 +48,28 @@ struct Data {
     posts_authors: Vec<PostAuthor>,
     #[serde(default)]
     posts_meta: Vec<PostMeta>,
+    #[serde(default)]
+    comments: Vec<Comment>,
+    #[serde(default)]
+    members: Vec<Member>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Comment {
+    id: Id,
+    post_id: Id,
+    member_id: Option<Id>,
+    parent_id: Option<Id>,
+    status: Option<String>,
+    html: Option<String>,
+    created_at: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Member {
+    id: Id,
+    email: Option<String>,
+    name: Option<String>,
 }
 
 /// Ghost ids are strings (ObjectIds) in Ghost 5 and numbers in old exports.
@@ -154,10 +180,39 @@ struct Context {
     post_tags: HashMap<Id, Vec<(i64, Id)>>,
     post_authors: HashMap<Id, Vec<(i64, Id)>>,
     meta: HashMap<Id, PostMeta>,
+    comments: HashMap<Id, Vec<Comment>>,
+    members: HashMap<Id, Member>,
 }
 
 impl Context {
-    fn convert(&self, p: Post) -> Item {
+    /// A post's comments (taken: each post is read once).
+    fn comments(&mut self, post: &Id) -> Vec<SourceComment> {
+        let members = &self.members;
+        self.comments
+            .remove(post)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|c| {
+                let status = match c.status.as_deref() {
+                    Some("published") | None => SourceCommentStatus::Approved,
+                    Some("hidden") => SourceCommentStatus::Rejected,
+                    _ => return None,
+                };
+                let member = c.member_id.as_ref().and_then(|m| members.get(m));
+                Some(SourceComment {
+                    source_id: c.id.0,
+                    parent_source_id: c.parent_id.map(|p| p.0),
+                    author_name: member.and_then(|m| m.name.clone()).unwrap_or_default(),
+                    author_email: member.and_then(|m| m.email.clone()),
+                    html: c.html.unwrap_or_default(),
+                    status,
+                    created_at: time(c.created_at.as_deref()),
+                })
+            })
+            .collect()
+    }
+
+    fn convert(&mut self, p: Post) -> Item {
         if p.kind.as_deref().is_some_and(|k| k != "post") {
             return Item::Skip("a page, not a post");
         }
@@ -192,6 +247,7 @@ impl Context {
                 description: t.description.clone(),
             })
             .collect();
+        let comments = self.comments(&p.id);
         let meta = self.meta.get(&p.id);
         Item::Post(Box::new(SourcePost {
             // Ghost's default permalink: /{slug}/.
@@ -216,6 +272,7 @@ impl Context {
                 .or_else(|| meta.and_then(|m| m.meta_description.clone())),
             canonical_url: p.canonical_url,
             comments_enabled: true,
+            comments,
         }))
     }
 }
@@ -247,7 +304,11 @@ pub fn read<R: Read>(
             .or_default()
             .push((pa.sort_order, pa.author_id));
     }
-    let ctx = Context {
+    let mut comments: HashMap<Id, Vec<Comment>> = HashMap::new();
+    for c in d.comments {
+        comments.entry(c.post_id.clone()).or_default().push(c);
+    }
+    let mut ctx = Context {
         users: d.users.into_iter().map(|u| (u.id.clone(), u)).collect(),
         tags: d.tags.into_iter().map(|t| (t.id.clone(), t)).collect(),
         post_tags,
@@ -257,6 +318,8 @@ pub fn read<R: Read>(
             .into_iter()
             .map(|m| (m.post_id.clone(), m))
             .collect(),
+        comments,
+        members: d.members.into_iter().map(|m| (m.id.clone(), m)).collect(),
     };
     let mut handle = |p: Post| each(ctx.convert(p));
     let mut handler: Handler<'_> = &mut handle;

@@ -10,6 +10,20 @@
 //! for them (`PATCH /api/v1/users/{id}`), i.e. invites them. Bodies are
 //! HTML sanitised like any HTML body (`articles::render`), and each post's
 //! old URL is recorded in `redirects` for the resolver.
+//!
+//! Comments come with their post (WordPress `<wp:comment>`, Ghost's
+//! `comments` table): approved ones stay approved (and are counted in
+//! `comment_count` and the daily statistics, as `comments::counts` does),
+//! held ones become `pending`, hidden ones `rejected`; spam, trash,
+//! deleted comments, pingbacks and trackbacks are left out. The API's
+//! comment author is a user, so each commenter becomes a reader who cannot
+//! sign in (found again by email: a commenter who already has an account,
+//! such as a post's author, keeps it; without an email, one account per
+//! name and source). Bodies become plain text (the API never renders
+//! comment HTML). Replies keep their parent; a reply whose parent was left
+//! out becomes a top-level comment. Each comment remembers its source id,
+//! so a later import of a newer export adds only the comments that are new,
+//! also under posts imported before. Imports emit no events.
 
 pub mod ghost;
 pub mod newsdesk;
@@ -80,6 +94,40 @@ pub struct SourcePost {
     pub meta_description: Option<String>,
     pub canonical_url: Option<String>,
     pub comments_enabled: bool,
+    /// The post's comments, in any order.
+    pub comments: Vec<SourceComment>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceCommentStatus {
+    Approved,
+    Pending,
+    /// Hidden by a moderator.
+    Rejected,
+}
+
+impl SourceCommentStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Approved => crate::comments::queries::APPROVED,
+            Self::Pending => "pending",
+            Self::Rejected => "rejected",
+        }
+    }
+}
+
+/// One comment as a source describes it.
+#[derive(Debug, Clone)]
+pub struct SourceComment {
+    pub source_id: String,
+    /// The source id of the comment it answers.
+    pub parent_source_id: Option<String>,
+    pub author_name: String,
+    pub author_email: Option<String>,
+    /// HTML (WordPress, Ghost); kept as its text.
+    pub html: String,
+    pub status: SourceCommentStatus,
+    pub created_at: Option<NaiveDateTime>,
 }
 
 /// What an import did.
@@ -94,6 +142,10 @@ pub struct Summary {
     pub users_created: u64,
     pub tags_created: u64,
     pub redirects_created: u64,
+    pub comments_imported: u64,
+    /// Comments left out (empty once made plain text).
+    pub comments_skipped: u64,
+    pub commenters_created: u64,
 }
 
 impl Summary {
@@ -116,6 +168,11 @@ impl std::fmt::Display for Summary {
             f,
             "created {} users, {} tags, {} redirects",
             self.users_created, self.tags_created, self.redirects_created
+        )?;
+        writeln!(
+            f,
+            "imported {} comments ({} new commenters), skipped {} empty ones",
+            self.comments_imported, self.commenters_created, self.comments_skipped
         )?;
         for (why, n) in &self.skipped_why {
             writeln!(f, "  skipped {n}: {why}")?;
@@ -234,13 +291,19 @@ impl<'a> Sink<'a> {
             .conn
             .transaction(|conn| write_post(conn, source, post, &mut counts));
         match result {
-            Ok(true) => {
-                self.summary.imported += 1;
+            Ok(new) => {
+                if new {
+                    self.summary.imported += 1;
+                } else {
+                    self.summary.skip("already imported");
+                }
                 self.summary.users_created += counts.users_created;
                 self.summary.tags_created += counts.tags_created;
                 self.summary.redirects_created += counts.redirects_created;
+                self.summary.comments_imported += counts.comments_imported;
+                self.summary.comments_skipped += counts.comments_skipped;
+                self.summary.commenters_created += counts.commenters_created;
             }
-            Ok(false) => self.summary.skip("already imported"),
             Err(e) => self.summary.failed.push((id, format!("{e:#}"))),
         }
     }
@@ -251,6 +314,17 @@ fn ensure_user(
     source: &str,
     u: &SourceUser,
     counts: &mut Summary,
+) -> anyhow::Result<i64> {
+    ensure_account(conn, source, u, Role::Author, &mut counts.users_created)
+}
+
+/// The account of a source's person (made once, found by email).
+fn ensure_account(
+    conn: &mut DbConnection,
+    source: &str,
+    u: &SourceUser,
+    role: Role,
+    created: &mut u64,
 ) -> anyhow::Result<i64> {
     if let Some(id) = mapped(conn, source, "user", &u.source_id)? {
         return Ok(id);
@@ -280,13 +354,13 @@ fn ensure_user(
                 AccountInput {
                     email,
                     name,
-                    role: Role::Author.as_str().into(),
+                    role: role.as_str().into(),
                     bio: clean_opt(u.bio.as_deref(), 2000),
                     avatar_url: clean_url(u.avatar_url.as_deref()),
                     password_hash: crate::seed::LOCKED_PASSWORD_HASH.into(),
                 },
             )?;
-            counts.users_created += 1;
+            *created += 1;
             row.id
         }
     };
@@ -365,16 +439,139 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
-/// Writes one post; `false` when it was imported before.
+/// Writes one post (and its comments); `false` when it was imported
+/// before (then only comments that are new are added).
 fn write_post(
+    conn: &mut DbConnection,
+    source: &str,
+    mut post: SourcePost,
+    counts: &mut Summary,
+) -> anyhow::Result<bool> {
+    let comments = std::mem::take(&mut post.comments);
+    if let Some(id) = mapped(conn, source, "article", &post.source_id)? {
+        write_comments(conn, source, id, comments, counts)?;
+        return Ok(false);
+    }
+    let id = write_article(conn, source, post, counts)?;
+    write_comments(conn, source, id, comments, counts)?;
+    Ok(true)
+}
+
+/// Comment bodies are at most this long (the API's limit).
+const COMMENT_MAX: usize = 5000;
+
+/// Adds a post's comments not imported before, oldest first (so a parent
+/// is there before its replies), keeping the counters exact.
+fn write_comments(
+    conn: &mut DbConnection,
+    source: &str,
+    article_id: i64,
+    mut comments: Vec<SourceComment>,
+    counts: &mut Summary,
+) -> anyhow::Result<()> {
+    if comments.is_empty() {
+        return Ok(());
+    }
+    comments.sort_by(|a, b| {
+        (a.created_at, a.source_id.len(), &a.source_id).cmp(&(
+            b.created_at,
+            b.source_id.len(),
+            &b.source_id,
+        ))
+    });
+    let now = crate::time::now();
+    let mut made: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+    for c in comments {
+        if let Some(id) = mapped(conn, source, "comment", &c.source_id)? {
+            made.insert(c.source_id, id);
+            continue;
+        }
+        // Sanitised first: the text of a `<script>` is no comment.
+        let html = crate::articles::render::sanitize(&c.html.replace('\0', ""));
+        let text = crate::articles::render::html_to_text(&html);
+        let body = clean_text(&text, COMMENT_MAX);
+        if body.is_empty() {
+            counts.comments_skipped += 1;
+            continue;
+        }
+        let parent_id = match c.parent_source_id.as_deref() {
+            Some(p) => match made.get(p) {
+                Some(id) => Some(*id),
+                None => mapped(conn, source, "comment", p)?,
+            },
+            None => None,
+        };
+        let author_id = ensure_account(
+            conn,
+            source,
+            &commenter(source, &c),
+            Role::Reader,
+            &mut counts.commenters_created,
+        )?;
+        let created_at = c.created_at.unwrap_or(now);
+        let row = crate::comments::queries::insert(
+            conn,
+            &crate::comments::queries::NewComment {
+                article_id,
+                parent_id,
+                author_id,
+                body,
+                status: c.status.as_str().into(),
+                created_at,
+                updated_at: created_at,
+            },
+        )?;
+        if c.status == SourceCommentStatus::Approved {
+            crate::comments::counts::count_approved(conn, article_id, created_at, 1)?;
+        }
+        remember(conn, source, "comment", &c.source_id, row.id)?;
+        made.insert(c.source_id, row.id);
+        counts.comments_imported += 1;
+    }
+    Ok(())
+}
+
+/// A commenter as a source person: known by email, else by name.
+fn commenter(source: &str, c: &SourceComment) -> SourceUser {
+    let email = c
+        .author_email
+        .as_deref()
+        .map(|e| e.trim().to_lowercase())
+        .filter(|e| {
+            let mut v = Validator::new();
+            v.email("email", e);
+            v.finish().is_ok()
+        });
+    let name = clean_text(&c.author_name, 100);
+    let name = if name.is_empty() {
+        "Anonymous".to_string()
+    } else {
+        name
+    };
+    let source_id = match &email {
+        Some(e) => format!("commenter:{e}"),
+        None => format!("commenter-name:{}", name.to_lowercase()),
+    };
+    let email = email.or_else(|| {
+        let local = crate::slug::slugify(&format!("{source} commenter {name}"))
+            .unwrap_or_else(|| format!("{source}-commenter"));
+        Some(format!("{local}@imported.invalid"))
+    });
+    SourceUser {
+        source_id,
+        name,
+        email,
+        ..Default::default()
+    }
+}
+
+/// Writes one post's article; returns its id.
+fn write_article(
     conn: &mut DbConnection,
     source: &str,
     post: SourcePost,
     counts: &mut Summary,
-) -> anyhow::Result<bool> {
-    if mapped(conn, source, "article", &post.source_id)?.is_some() {
-        return Ok(false);
-    }
+) -> anyhow::Result<i64> {
     let author = post.author.clone().unwrap_or_else(|| fallback_user(source));
     let author_id = ensure_user(conn, source, &author, counts)?;
     let mut tag_slugs: Vec<String> = Vec::new();
@@ -462,7 +659,7 @@ fn write_post(
         }
     }
     remember(conn, source, "article", &post.source_id, row.id)?;
-    Ok(true)
+    Ok(row.id)
 }
 
 /// A progress bar over a file's bytes, drawn only on a terminal.

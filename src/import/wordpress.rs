@@ -10,7 +10,10 @@
 //! and `wp:post_modified_gmt`; `content:encoded`, `excerpt:encoded`;
 //! `link` and the `?p=ID` guid as old URLs; `_thumbnail_id` as the feature
 //! image when its attachment item is in the file (attachments may come
-//! after the post: those are filled in at the end).
+//! after the post: those are filled in at the end); `wp:comment`s with
+//! `wp:comment_approved` `1` (approved) or `0` (held: pending), not spam
+//! or trash, and not pingbacks or trackbacks, threaded by
+//! `wp:comment_parent`.
 
 use std::collections::HashMap;
 use std::io::BufRead;
@@ -18,7 +21,7 @@ use std::io::BufRead;
 use chrono::NaiveDateTime;
 use quick_xml::events::Event;
 
-use super::{SourcePost, SourceStatus, SourceTag, SourceUser};
+use super::{SourceComment, SourceCommentStatus, SourcePost, SourceStatus, SourceTag, SourceUser};
 
 /// What the reader hands on.
 pub enum Item {
@@ -47,6 +50,21 @@ struct RawItem {
     meta_value: String,
     /// The `domain` and `nicename` of the `<category>` being read.
     category: Option<(String, String)>,
+    /// The `<wp:comment>` being read, and those read.
+    comment: Option<RawComment>,
+    comments: Vec<RawComment>,
+}
+
+#[derive(Default)]
+struct RawComment {
+    id: String,
+    author: String,
+    email: String,
+    date_gmt: String,
+    content: String,
+    approved: String,
+    kind: String,
+    parent: String,
 }
 
 #[derive(Default)]
@@ -117,6 +135,11 @@ pub fn read<R: BufRead>(reader: R, mut each: impl FnMut(Item)) -> anyhow::Result
                             i.category = Some((attr(&e, b"domain"), attr(&e, b"nicename")));
                         }
                     }
+                    "wp:comment" => {
+                        if let Some(i) = item.as_mut() {
+                            i.comment = Some(RawComment::default());
+                        }
+                    }
                     _ => {}
                 }
                 path.push(name);
@@ -163,6 +186,26 @@ pub fn read<R: BufRead>(reader: R, mut each: impl FnMut(Item)) -> anyhow::Result
                 let Some(i) = item.as_mut() else {
                     continue;
                 };
+                if let Some(c) = i.comment.as_mut() {
+                    // Its own fields (and its `wp:commentmeta`, ignored).
+                    match name.as_str() {
+                        "wp:comment_id" => c.id = value,
+                        "wp:comment_author" => c.author = value,
+                        "wp:comment_author_email" => c.email = value,
+                        "wp:comment_date_gmt" => c.date_gmt = value,
+                        "wp:comment_content" => c.content = value,
+                        "wp:comment_approved" => c.approved = value,
+                        "wp:comment_type" => c.kind = value,
+                        "wp:comment_parent" => c.parent = value,
+                        "wp:comment" => {
+                            if let Some(c) = i.comment.take() {
+                                i.comments.push(c);
+                            }
+                        }
+                        _ => {}
+                    }
+                    continue;
+                }
                 match name.as_str() {
                     "title" => i.title = value,
                     "link" => i.link = value,
@@ -277,6 +320,30 @@ fn convert(raw: RawItem, authors: &HashMap<String, RawAuthor>, left: &mut Leftov
             description: None,
         })
         .collect();
+    let comments = raw
+        .comments
+        .into_iter()
+        .filter_map(|c| {
+            let status = match c.approved.trim() {
+                "1" => SourceCommentStatus::Approved,
+                "0" => SourceCommentStatus::Pending,
+                _ => return None,
+            };
+            if !matches!(c.kind.trim(), "" | "comment") || c.id.trim().is_empty() {
+                return None;
+            }
+            let parent = c.parent.trim();
+            Some(SourceComment {
+                source_id: c.id.trim().to_string(),
+                parent_source_id: (!parent.is_empty() && parent != "0").then(|| parent.to_string()),
+                author_name: c.author,
+                author_email: Some(c.email).filter(|e| !e.trim().is_empty()),
+                html: autop(&c.content),
+                status,
+                created_at: gmt(&c.date_gmt),
+            })
+        })
+        .collect();
     let mut old_urls = Vec::new();
     if !raw.link.trim().is_empty() {
         old_urls.push(raw.link.trim().to_string());
@@ -306,6 +373,7 @@ fn convert(raw: RawItem, authors: &HashMap<String, RawAuthor>, left: &mut Leftov
         meta_description: None,
         canonical_url: None,
         comments_enabled: raw.comment_status != "closed",
+        comments,
     }))
 }
 

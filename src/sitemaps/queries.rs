@@ -10,10 +10,10 @@
 use chrono::NaiveDateTime;
 use diesel::dsl::{max, sql};
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
+use diesel::sql_types::{BigInt, Nullable, Timestamp};
 
 use crate::articles::listing::visible;
-use crate::db::schema::{article_tags, articles, tags, users};
+use crate::db::schema::{articles, tags, users};
 use crate::db::{Backend, DbConnection};
 
 /// One URL of the article sitemap.
@@ -25,21 +25,43 @@ pub struct ArticleUrl {
     pub updated_at: NaiveDateTime,
 }
 
-/// The non-empty article pages: `(page, last change)`, in order.
+/// The non-empty article pages: `(page, last change)`, in order, where
+/// the last change is the newest edit or publication among the page's
+/// articles. One aggregate per page, each an index-only range scan of
+/// `articles_sitemap_idx` in id order (no sort, no temporary table); the
+/// handler keeps the answer per write generation (`super::Facts`).
 pub fn article_pages(
     conn: &mut DbConnection,
     backend: Backend,
     now: NaiveDateTime,
     size: u32,
 ) -> QueryResult<Vec<(i64, Option<NaiveDateTime>)>> {
-    // `size` is a number from the configuration, not input.
-    let page = format!("((articles.id - 1) / {size} + 1)");
-    articles::table
-        .filter(visible(backend, now))
-        .group_by(sql::<BigInt>(&page))
-        .select((sql::<BigInt>(&page), max(articles::updated_at)))
-        .order(sql::<BigInt>(&page))
-        .load(conn)
+    let last: Option<i64> = articles::table.select(max(articles::id)).first(conn)?;
+    let Some(last) = last else {
+        return Ok(Vec::new());
+    };
+    let size = i64::from(size.max(1));
+    let mut pages = Vec::new();
+    for n in 1..=((last - 1) / size + 1) {
+        let (count, updated, published): (i64, Option<NaiveDateTime>, Option<NaiveDateTime>) =
+            articles::table
+                .filter(visible(backend, now))
+                .filter(
+                    articles::id
+                        .gt((n - 1) * size)
+                        .and(articles::id.le(n * size)),
+                )
+                .select((
+                    diesel::dsl::count_star(),
+                    max(articles::updated_at),
+                    max(articles::published_at),
+                ))
+                .first(conn)?;
+        if count > 0 {
+            pages.push((n, updated.max(published)));
+        }
+    }
+    Ok(pages)
 }
 
 /// `(count, sum of ids, sum of versions, last change)` of a page.
@@ -128,70 +150,59 @@ pub fn recent_articles(
 
 /// Tags with at least one visible article: `(slug, last change)`, where the
 /// last change is the newest of the tag's own and its articles' publication.
+///
+/// One seek per tag on `article_tags_visible_idx` (the newest visible
+/// publication of that tag is the last index entry before `now`), not an
+/// aggregate over every link of every article.
 pub fn tag_urls(
     conn: &mut DbConnection,
     now: NaiveDateTime,
 ) -> QueryResult<Vec<(String, NaiveDateTime)>> {
-    let newest: Vec<(i64, Option<NaiveDateTime>)> = article_tags::table
-        .filter(article_tags::article_status.eq("published"))
-        .filter(article_tags::article_published_at.le(now))
-        .group_by(article_tags::tag_id)
-        .select((
-            article_tags::tag_id,
-            max(article_tags::article_published_at),
-        ))
+    let newest = sql::<Nullable<Timestamp>>(
+        "(SELECT MAX(l.article_published_at) FROM article_tags l \
+         WHERE l.tag_id = tags.id AND l.article_status = 'published' \
+         AND l.article_published_at <= ",
+    )
+    .bind::<Timestamp, _>(now)
+    .sql(")");
+    let rows: Vec<(String, NaiveDateTime, Option<NaiveDateTime>)> = tags::table
+        .select((tags::slug, tags::updated_at, newest))
         .load(conn)?;
-    let ids: Vec<i64> = newest.iter().map(|(id, _)| *id).collect();
-    let newest: std::collections::HashMap<i64, Option<NaiveDateTime>> =
-        newest.into_iter().collect();
-    let mut rows: Vec<(i64, String, NaiveDateTime)> = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(10_000) {
-        rows.extend(
-            tags::table
-                .filter(tags::id.eq_any(chunk))
-                .select((tags::id, tags::slug, tags::updated_at))
-                .load::<(i64, String, NaiveDateTime)>(conn)?,
-        );
-    }
-    rows.sort_by(|a, b| a.1.cmp(&b.1));
-    Ok(rows
-        .into_iter()
-        .map(|(id, slug, updated)| {
-            let published = newest.get(&id).copied().flatten();
-            (slug, published.map_or(updated, |p| p.max(updated)))
-        })
-        .collect())
+    Ok(with_newest(rows))
 }
 
-/// Authors (users with a visible article): `(slug, newest publication)`.
+/// Authors (users with a visible article): `(slug, last change)`, the
+/// newest of the user's own change and their newest publication.
+///
+/// One seek per user on `articles_author_idx` (author, status,
+/// publication), like the tags.
 pub fn author_urls(
     conn: &mut DbConnection,
-    backend: Backend,
     now: NaiveDateTime,
 ) -> QueryResult<Vec<(String, NaiveDateTime)>> {
-    let newest: Vec<(i64, Option<NaiveDateTime>)> = articles::table
-        .filter(visible(backend, now))
-        .group_by(articles::author_id)
-        .select((articles::author_id, max(articles::published_at)))
+    let newest = sql::<Nullable<Timestamp>>(
+        "(SELECT MAX(a.published_at) FROM articles a \
+         WHERE a.author_id = users.id AND a.status = 'published' \
+         AND a.published_at <= ",
+    )
+    .bind::<Timestamp, _>(now)
+    .sql(")");
+    let rows: Vec<(String, NaiveDateTime, Option<NaiveDateTime>)> = users::table
+        .select((users::slug, users::updated_at, newest))
         .load(conn)?;
-    let ids: Vec<i64> = newest.iter().map(|(id, _)| *id).collect();
-    let newest: std::collections::HashMap<i64, Option<NaiveDateTime>> =
-        newest.into_iter().collect();
-    let mut rows: Vec<(i64, String, NaiveDateTime)> = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(10_000) {
-        rows.extend(
-            users::table
-                .filter(users::id.eq_any(chunk))
-                .select((users::id, users::slug, users::updated_at))
-                .load::<(i64, String, NaiveDateTime)>(conn)?,
-        );
-    }
-    rows.sort_by(|a, b| a.1.cmp(&b.1));
-    Ok(rows
+    Ok(with_newest(rows))
+}
+
+/// Keeps the rows with a visible article; the last change is the newer of
+/// the row's own and that article's publication.
+fn with_newest(
+    rows: Vec<(String, NaiveDateTime, Option<NaiveDateTime>)>,
+) -> Vec<(String, NaiveDateTime)> {
+    let mut rows: Vec<(String, NaiveDateTime)> = rows
         .into_iter()
-        .map(|(id, slug, updated)| {
-            let published = newest.get(&id).copied().flatten();
-            (slug, published.map_or(updated, |p| p.max(updated)))
-        })
-        .collect())
+        .filter_map(|(slug, updated, newest)| newest.map(|p| (slug, p.max(updated))))
+        .collect();
+    // Byte order on both backends (PostgreSQL's collation may differ).
+    rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    rows
 }

@@ -14,7 +14,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::{queries, xml};
 use crate::articles::listing::next_scheduled;
 use crate::error::{ApiError, Problem};
-use crate::feeds::routes::{public_cache_control, public_file};
+use crate::feeds::routes::public_file;
 use crate::state::AppState;
 
 /// Rows read per database round trip while streaming an article sitemap.
@@ -61,32 +61,25 @@ async fn sitemap_index(
     let now = crate::time::now();
     let backend = state.db.backend();
     let size = state.config.sitemap_page_size;
+    let reader = state.clone();
     let (pages, next) = state
         .db
         .read(move |conn| {
-            Ok((
-                queries::article_pages(conn, backend, now, size)?,
-                next_scheduled(conn, now)?,
-            ))
+            let next = next_scheduled(conn, now)?;
+            let pages = reader.sitemaps.pages(conn, backend, now, next, size)?;
+            Ok((pages, next))
         })
         .await?;
     let base = origin(&req);
     let mut entries: Vec<(String, Option<NaiveDateTime>)> = pages
-        .into_iter()
-        .map(|(n, lastmod)| (format!("{base}/sitemaps/articles-{n}.xml"), lastmod))
+        .iter()
+        .map(|(n, lastmod)| (format!("{base}/sitemaps/articles-{n}.xml"), *lastmod))
         .collect();
     for name in ["tags", "authors", "news"] {
         entries.push((format!("{base}/sitemaps/{name}.xml"), None));
     }
     let body = xml::index(&entries).map_err(io_error)?;
-    Ok(public_file(
-        &req,
-        &state,
-        xml::CONTENT_TYPE,
-        now,
-        next,
-        body,
-    ))
+    Ok(public_file(&req, &state, xml::CONTENT_TYPE, now, next).body(body))
 }
 
 /// Article sitemap
@@ -122,13 +115,15 @@ async fn articles_sitemap(
     let range = ((n - 1) * size, n * size);
     let now = crate::time::now();
     let backend = state.db.backend();
+    let reader = state.clone();
     let (fingerprint, next) = state
         .db
         .read(move |conn| {
-            Ok((
-                queries::article_page_fingerprint(conn, backend, now, range)?,
-                next_scheduled(conn, now)?,
-            ))
+            let next = next_scheduled(conn, now)?;
+            let fingerprint = reader
+                .sitemaps
+                .fingerprint(conn, backend, now, next, (n, range))?;
+            Ok((fingerprint, next))
         })
         .await?;
     if fingerprint.0 == 0 {
@@ -143,15 +138,8 @@ async fn articles_sitemap(
         )
         .as_bytes(),
     );
-    let mut res = HttpResponse::Ok();
-    res.content_type(xml::CONTENT_TYPE)
-        .insert_header((header::ETAG, etag));
-    if !req.headers().contains_key(header::AUTHORIZATION) {
-        res.insert_header((
-            header::CACHE_CONTROL,
-            public_cache_control(state.config.cache_max_age, now, next),
-        ));
-    }
+    let mut res = public_file(&req, &state, xml::CONTENT_TYPE, now, next);
+    res.insert_header((header::ETAG, etag));
     Ok(res.streaming(article_chunks(state.into_inner(), now, range)))
 }
 
@@ -247,14 +235,7 @@ async fn tags_sitemap(
         .map(|(slug, t)| (urls.tag(&slug), t))
         .collect();
     let body = whole_urlset(&locs)?;
-    Ok(public_file(
-        &req,
-        &state,
-        xml::CONTENT_TYPE,
-        now,
-        next,
-        body,
-    ))
+    Ok(public_file(&req, &state, xml::CONTENT_TYPE, now, next).body(body))
 }
 
 /// Author sitemap
@@ -274,15 +255,9 @@ async fn authors_sitemap(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let now = crate::time::now();
-    let backend = state.db.backend();
     let (rows, next) = state
         .db
-        .read(move |conn| {
-            Ok((
-                queries::author_urls(conn, backend, now)?,
-                next_scheduled(conn, now)?,
-            ))
-        })
+        .read(move |conn| Ok((queries::author_urls(conn, now)?, next_scheduled(conn, now)?)))
         .await?;
     let urls = &state.config.public_urls;
     let locs: Vec<(String, NaiveDateTime)> = rows
@@ -290,14 +265,7 @@ async fn authors_sitemap(
         .map(|(slug, t)| (urls.author(&slug), t))
         .collect();
     let body = whole_urlset(&locs)?;
-    Ok(public_file(
-        &req,
-        &state,
-        xml::CONTENT_TYPE,
-        now,
-        next,
-        body,
-    ))
+    Ok(public_file(&req, &state, xml::CONTENT_TYPE, now, next).body(body))
 }
 
 fn whole_urlset(locs: &[(String, NaiveDateTime)]) -> Result<Vec<u8>, ApiError> {
@@ -368,12 +336,5 @@ async fn news_sitemap(
         &stories,
     )
     .map_err(io_error)?;
-    Ok(public_file(
-        &req,
-        &state,
-        xml::CONTENT_TYPE,
-        now,
-        next,
-        body,
-    ))
+    Ok(public_file(&req, &state, xml::CONTENT_TYPE, now, next).body(body))
 }

@@ -328,3 +328,91 @@ db_test!(an_empty_site_has_valid_empty_feeds, |backend| {
         Some("private, no-store")
     );
 });
+
+db_test!(
+    a_library_feature_image_is_enclosed_with_its_real_type_and_length,
+    |backend| {
+        let app = TestApp::spawn(backend).await;
+        let (_, editor) = app.user(Role::Editor).await;
+        let img = image::DynamicImage::ImageRgb8(image::RgbImage::from_fn(40, 30, |x, y| {
+            image::Rgb([(x * 6) as u8, (y * 8) as u8, 90])
+        }));
+        let mut png = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut png, image::ImageFormat::Png).unwrap();
+        let png = png.into_inner();
+        let media = app
+            .multipart(
+                "/api/v1/media",
+                Some(&editor),
+                &[("alt", "The harbour at dawn")],
+                &[("file", "harbour.jpg", "image/jpeg", &png[..])],
+            )
+            .await;
+        media.assert_status(201);
+        let media = media.json();
+        create(
+            &app,
+            &editor,
+            json!({"title": "With a library picture", "body": "Text.", "status": "published",
+                   "feature_image_id": media["id"]}),
+        )
+        .await;
+        create(
+            &app,
+            &editor,
+            json!({"title": "With an external picture", "body": "Text.", "status": "published",
+                   "feature_image": "https://img.example/ext.webp?w=800"}),
+        )
+        .await;
+        let url = media["url"].as_str().unwrap();
+        let bytes = media["bytes"].as_i64().unwrap();
+        assert!(bytes > 0);
+
+        let channel = rss(&app.get("/feeds/rss.xml", None).await);
+        let items = channel.items();
+        let external = items[0].enclosure().expect("external enclosure");
+        assert_eq!(external.url(), "https://img.example/ext.webp?w=800");
+        assert_eq!(external.mime_type(), "image/webp");
+        assert_eq!(external.length(), "0");
+        let enclosure = items[1].enclosure().expect("library enclosure");
+        assert_eq!(enclosure.url(), url);
+        // The type from the bytes, not the upload's name.
+        assert_eq!(enclosure.mime_type(), "image/png");
+        assert_eq!(enclosure.length(), bytes.to_string());
+        let content = &items[1].extensions()["media"]["content"][0];
+        let attrs = content.attrs();
+        assert_eq!(attrs["url"], url);
+        assert_eq!(attrs["type"], "image/png");
+        assert_eq!(attrs["fileSize"], bytes.to_string());
+        assert_eq!(
+            (attrs["width"].as_str(), attrs["height"].as_str()),
+            ("40", "30")
+        );
+        assert_eq!(
+            content.children()["description"][0].value(),
+            Some("The harbour at dawn")
+        );
+        assert!(
+            !items[0].extensions()["media"]["content"][0]
+                .attrs()
+                .contains_key("fileSize")
+        );
+
+        let feed = atom(&app.get("/feeds/atom.xml", None).await);
+        let enclosure = feed.entries()[1]
+            .links()
+            .iter()
+            .find(|l| l.rel() == "enclosure")
+            .expect("atom enclosure");
+        assert_eq!(enclosure.href(), url);
+        assert_eq!(enclosure.mime_type(), Some("image/png"));
+        assert_eq!(enclosure.length(), Some(bytes.to_string().as_str()));
+
+        let feed = json_feed(&app.get("/feeds/feed.json", None).await);
+        assert_eq!(feed["items"][1]["image"], url);
+        assert_eq!(
+            feed["items"][0]["image"],
+            "https://img.example/ext.webp?w=800"
+        );
+    }
+);

@@ -493,3 +493,225 @@ db_test!(only_admins_export, |backend| {
         .await;
     assert!(again.status == 304 || again.status == 200);
 });
+
+/// `(day, comments)` rows of an article's daily statistics.
+fn daily_comments(app: &TestApp, article: i64) -> Vec<(String, i64)> {
+    use diesel::prelude::*;
+    use newsdesk::db::schema::article_daily_stats as d;
+    let mut conn = app.conn();
+    let rows: Vec<(chrono::NaiveDate, i64)> = d::table
+        .filter(d::article_id.eq(article))
+        .filter(d::comments.ne(0))
+        .order(d::day.asc())
+        .select((d::day, d::comments))
+        .load(&mut *conn)
+        .expect("daily stats");
+    rows.into_iter()
+        .map(|(day, n)| (day.to_string(), n))
+        .collect()
+}
+
+/// `(author name, parent's body or "", body, status)` of an article's
+/// comments as an editor sees them, oldest first.
+async fn comment_tree(
+    app: &TestApp,
+    editor: &str,
+    article: i64,
+) -> Vec<(String, String, String, String)> {
+    let all = app
+        .get(
+            &format!("/api/v1/comments?article_id={article}&sort=created_at&per_page=100"),
+            Some(editor),
+        )
+        .await
+        .json();
+    let rows = all["data"].as_array().unwrap().clone();
+    let body_of = |id: &Value| {
+        rows.iter()
+            .find(|c| &c["id"] == id)
+            .map(|c| c["body"].as_str().unwrap().to_string())
+            .unwrap_or_default()
+    };
+    rows.iter()
+        .map(|c| {
+            (
+                c["author"]["name"].as_str().unwrap().to_string(),
+                body_of(&c["parent_id"]),
+                c["body"].as_str().unwrap().to_string(),
+                c["status"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn row(a: &str, parent: &str, body: &str, status: &str) -> (String, String, String, String) {
+    (a.into(), parent.into(), body.into(), status.into())
+}
+
+db_test!(
+    wordpress_comments_import_threaded_with_exact_counts_once,
+    |backend| {
+        let app = TestApp::spawn(backend).await;
+        let file = sample("wordpress-6.xml");
+        let out = cli(&app, &["import", "wordpress", file.to_str().unwrap()]);
+        assert!(
+            out.contains("imported 4 comments (2 new commenters), skipped 1 empty ones"),
+            "{out}"
+        );
+        let bridge = app
+            .get(
+                "/api/v1/articles/slug/council-approves-the-new-bridge",
+                None,
+            )
+            .await
+            .json();
+        let bridge_id = id(&bridge);
+        assert_eq!(bridge["comment_count"], 3, "approved ones only");
+        let (_, editor) = app.user(Role::Editor).await;
+        assert_eq!(
+            comment_tree(&app, &editor, bridge_id).await,
+            [
+                row(
+                    "Mary Reader",
+                    "",
+                    "Finally! About time & well done.",
+                    "approved"
+                ),
+                row(
+                    "Jane Editor",
+                    "Finally! About time & well done.",
+                    "Thanks, Mary: the bypass comes first.",
+                    "approved"
+                ),
+                row("Drive-by", "", "Waiting for a moderator.", "pending"),
+                // Its parent was spam (left out): a top-level comment.
+                row("Mary Reader", "", "Replying to a spam comment.", "approved"),
+            ]
+        );
+        // The public sees the approved ones; the author's reply is by the
+        // author's own (imported) account.
+        let public = app
+            .get(&format!("/api/v1/articles/{bridge_id}/comments"), None)
+            .await
+            .json();
+        let public = public["data"].as_array().unwrap();
+        assert_eq!(public.len(), 3);
+        assert_eq!(public[1]["author"]["id"], bridge["author"]["id"]);
+        assert_eq!(
+            daily_comments(&app, bridge_id),
+            [("2024-06-12".to_string(), 2), ("2024-06-13".to_string(), 1)]
+        );
+        // Commenters cannot sign in.
+        app.post(
+            "/api/v1/auth/login",
+            None,
+            &json!({"email": "mary@readers.example", "password": "!locked"}),
+        )
+        .await
+        .assert_problem(401);
+
+        // A second import adds nothing, and counts stay.
+        let out = cli(&app, &["import", "wordpress", file.to_str().unwrap()]);
+        assert!(
+            out.contains("imported 0 comments (0 new commenters)"),
+            "{out}"
+        );
+        let again = app
+            .get(&format!("/api/v1/articles/{bridge_id}"), None)
+            .await
+            .json();
+        assert_eq!(again["comment_count"], 3);
+        assert_eq!(comment_tree(&app, &editor, bridge_id).await.len(), 4);
+        assert_eq!(daily_comments(&app, bridge_id).len(), 2);
+
+        // A newer export of the same site: only its new comment is added,
+        // under the post imported before.
+        let newer = std::fs::read_to_string(&file).unwrap().replace(
+            "\t\t<wp:comment>\n\t\t\t<wp:comment_id>7</wp:comment_id>",
+            "\t\t<wp:comment>\n\t\t\t<wp:comment_id>13</wp:comment_id>\n\t\t\t<wp:comment_author><![CDATA[Mary Reader]]></wp:comment_author>\n\t\t\t<wp:comment_author_email><![CDATA[mary@readers.example]]></wp:comment_author_email>\n\t\t\t<wp:comment_date_gmt><![CDATA[2024-06-14 08:00:00]]></wp:comment_date_gmt>\n\t\t\t<wp:comment_content><![CDATA[One more thing.]]></wp:comment_content>\n\t\t\t<wp:comment_approved><![CDATA[1]]></wp:comment_approved>\n\t\t\t<wp:comment_parent>6</wp:comment_parent>\n\t\t</wp:comment>\n\t\t<wp:comment>\n\t\t\t<wp:comment_id>7</wp:comment_id>",
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let newer_file = dir.path().join("newer.xml");
+        std::fs::write(&newer_file, newer).unwrap();
+        let out = cli(&app, &["import", "wordpress", newer_file.to_str().unwrap()]);
+        assert!(
+            out.contains("imported 0 articles, skipped 6, failed 0"),
+            "{out}"
+        );
+        assert!(
+            out.contains("imported 1 comments (0 new commenters)"),
+            "{out}"
+        );
+        let tree = comment_tree(&app, &editor, bridge_id).await;
+        assert_eq!(
+            tree.last().unwrap(),
+            &row(
+                "Mary Reader",
+                "Thanks, Mary: the bypass comes first.",
+                "One more thing.",
+                "approved"
+            )
+        );
+        let again = app
+            .get(&format!("/api/v1/articles/{bridge_id}"), None)
+            .await
+            .json();
+        assert_eq!(again["comment_count"], 4);
+    }
+);
+
+db_test!(
+    ghost_comments_import_with_members_as_commenters,
+    |backend| {
+        let app = TestApp::spawn(backend).await;
+        let file = sample("ghost-5.json");
+        let out = cli(&app, &["import", "ghost", file.to_str().unwrap()]);
+        assert!(
+            out.contains("imported 4 comments (1 new commenters), skipped 0 empty ones"),
+            "{out}"
+        );
+        let budget = app
+            .get("/api/v1/articles/slug/parliament-passes-the-budget", None)
+            .await
+            .json();
+        assert_eq!(budget["comment_count"], 2);
+        let (_, editor) = app.user(Role::Editor).await;
+        assert_eq!(
+            comment_tree(&app, &editor, id(&budget)).await,
+            [
+                // The member with the author's email is the author.
+                row("Ada Reporter", "", "A narrow vote indeed.", "approved"),
+                row(
+                    "Sam Member",
+                    "A narrow vote indeed.",
+                    "And the pensions?",
+                    "approved"
+                ),
+                row("Sam Member", "", "Off topic.", "rejected"),
+            ]
+        );
+        assert_eq!(
+            daily_comments(&app, id(&budget)),
+            [("2024-06-28".to_string(), 2)]
+        );
+        let floods = app
+            .get("/api/v1/articles/slug/floods-close-the-coastal-road", None)
+            .await
+            .json();
+        assert_eq!(floods["comment_count"], 1);
+        // Commenters are readers, not authors.
+        let authors = app.get("/api/v1/authors", None).await.json();
+        assert_eq!(authors["data"].as_array().unwrap().len(), 2);
+
+        let out = cli(&app, &["import", "ghost", file.to_str().unwrap()]);
+        assert!(
+            out.contains("imported 0 comments (0 new commenters)"),
+            "{out}"
+        );
+        let again = app
+            .get("/api/v1/articles/slug/parliament-passes-the-budget", None)
+            .await
+            .json();
+        assert_eq!(again["comment_count"], 2);
+    }
+);
