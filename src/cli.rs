@@ -180,9 +180,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         } => system.block_on(async move {
             let db = startup::prepare_database(&config).await?;
             let media = config.media.clone();
-            let report =
-                actix_web::web::block(move || crate::media::rebuild(&db, &media, orphan_age))
-                    .await??;
+            let report = crate::media::rebuild(&db, &media, orphan_age).await?;
             println!("{report}");
             Ok(())
         }),

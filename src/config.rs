@@ -122,8 +122,11 @@ pub struct WebhookConfig {
 /// Settings of the media library.
 #[derive(Debug, Clone)]
 pub struct MediaConfig {
-    /// Where originals and renditions are kept on local disk.
+    /// Where originals and renditions are kept on local disk (and, with
+    /// an S3 store, where uploads are received before they are stored).
     pub dir: std::path::PathBuf,
+    /// An S3-compatible bucket that keeps the files instead of `dir`.
+    pub store: Option<crate::media::s3::S3Location>,
     /// The absolute URL `/media/files` is reachable at (no trailing `/`).
     pub base_url: String,
     /// Largest upload, in bytes (then 413).
@@ -188,6 +191,7 @@ pub const VARIABLES: &[(&str, &str)] = &[
     ("NEWSDESK_WEBHOOK_ALLOW_PRIVATE", "false"),
     ("NEWSDESK_RATE_CONTENT_KEYS", "1200/1m"),
     ("NEWSDESK_MEDIA_DIR", "data/media"),
+    ("NEWSDESK_MEDIA_STORE", ""),
     ("NEWSDESK_MEDIA_URL", ""),
     ("NEWSDESK_MEDIA_MAX_BYTES", "20971520"),
     ("NEWSDESK_MEDIA_MAX_PIXELS", "50000000"),
@@ -576,6 +580,17 @@ fn media_config(
             |d| d.join("media"),
         ),
     };
+    let var = "NEWSDESK_MEDIA_STORE";
+    let store = match get(var) {
+        None => None,
+        Some(url) => {
+            let options = crate::media::s3::AWS_VARIABLES
+                .iter()
+                .filter_map(|name| get(name).map(|v| (name.to_string(), v)))
+                .collect();
+            Some(crate::media::s3::S3Location::parse(&url, options).map_err(|m| bad(var, m))?)
+        }
+    };
     let var = "NEWSDESK_MEDIA_URL";
     let base_url = match get(var) {
         Some(u) => {
@@ -631,6 +646,7 @@ fn media_config(
     )?;
     Ok(MediaConfig {
         dir,
+        store,
         base_url,
         max_bytes,
         max_pixels,

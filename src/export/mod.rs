@@ -9,9 +9,11 @@
 //! {"format": "newsdesk-export", "version": 1, "exported_at": RFC 3339,
 //!  "users":     [{id, email, name, slug, role, bio, avatar_url, created_at, updated_at}],
 //!  "tags":      [{id, slug, name, description, created_at, updated_at}],
+//!  "media":     [{id, hash, mime_type, width, height, bytes, rendition_widths, alt,
+//!                 caption, credit, focal_x, focal_y, uploaded_by, created_at, updated_at}],
 //!  "articles":  [{id, slug, title, subtitle, custom_excerpt, excerpt, body, body_format,
 //!                 body_html, body_text, status, published_at, created_at, updated_at,
-//!                 version, feature_image, reading_time_minutes, comments_enabled,
+//!                 version, feature_image, feature_image_id, reading_time_minutes, comments_enabled,
 //!                 meta_title, meta_description, canonical_url, author_id,
 //!                 view_count, comment_count,
 //!                 tags: [tag id, ...],                      (display order)
@@ -22,7 +24,10 @@
 //!  "redirects": [{from_path, article_id, location, created_at}]}
 //! ```
 //! Users carry no password hash: imported users cannot sign in until an
-//! admin sets a password. Timestamps are RFC 3339 UTC, days `YYYY-MM-DD`.
+//! admin sets a password. `media` are the library's rows, not its files:
+//! copy the media folder (or bucket) beside the export; `newsdesk media
+//! rebuild` then re-makes any rendition or crop missing. Exports made
+//! before `media` existed import as before (no pictures). Timestamps are RFC 3339 UTC, days `YYYY-MM-DD`.
 
 pub mod routes;
 
@@ -36,8 +41,8 @@ use crate::articles::queries::{ArticleRow, RevisionRow};
 use crate::comments::queries::CommentRow;
 use crate::db::DbConnection;
 use crate::db::schema::{
-    article_daily_stats, article_revisions, article_tags, articles, comments, slug_redirects, tags,
-    users,
+    article_daily_stats, article_revisions, article_tags, articles, comments, media,
+    slug_redirects, tags, users,
 };
 use crate::tags::queries::TagRow;
 
@@ -120,6 +125,29 @@ pub struct ExportTag {
     pub updated_at: NaiveDateTime,
 }
 
+/// A picture of the media library (its row; the files are not exported).
+#[derive(Debug, Clone, Serialize, Deserialize, Queryable, Selectable)]
+#[diesel(table_name = media)]
+pub struct ExportMedia {
+    pub id: i64,
+    pub hash: String,
+    pub mime_type: String,
+    pub width: i32,
+    pub height: i32,
+    pub bytes: i64,
+    pub rendition_widths: String,
+    pub alt: String,
+    pub caption: Option<String>,
+    pub credit: Option<String>,
+    pub focal_x: Option<f64>,
+    pub focal_y: Option<f64>,
+    pub uploaded_by: Option<i64>,
+    #[serde(with = "rfc3339")]
+    pub created_at: NaiveDateTime,
+    #[serde(with = "rfc3339")]
+    pub updated_at: NaiveDateTime,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ExportRevision {
     pub version: i64,
@@ -166,6 +194,9 @@ pub struct ExportArticle {
     pub updated_at: NaiveDateTime,
     pub version: i64,
     pub feature_image: Option<String>,
+    /// A picture of `media` (absent in exports made before it).
+    #[serde(default)]
+    pub feature_image_id: Option<i64>,
     pub reading_time_minutes: i32,
     pub comments_enabled: bool,
     pub meta_title: Option<String>,
@@ -222,6 +253,11 @@ pub struct ExportDocument {
     /// `{id, slug, name, description, created_at, updated_at}`
     #[schema(value_type = Vec<Object>)]
     pub tags: Vec<serde_json::Value>,
+    /// The media library's rows: `{id, hash, mime_type, width, height, bytes,
+    /// rendition_widths, alt, caption, credit, focal_x, focal_y, uploaded_by,
+    /// created_at, updated_at}` (the files are not part of the export).
+    #[schema(value_type = Vec<Object>)]
+    pub media: Vec<serde_json::Value>,
     /// Every stored column, with `tags`, `revisions`, `daily_stats`, `old_slugs`.
     #[schema(value_type = Vec<Object>)]
     pub articles: Vec<serde_json::Value>,
@@ -309,6 +345,15 @@ pub fn write<W: Write>(conn: &mut DbConnection, out: &mut W) -> anyhow::Result<(
                 )
             })
             .collect())
+    })?;
+    array(out, "media", |after| {
+        let rows: Vec<ExportMedia> = media::table
+            .filter(media::id.gt(after))
+            .order(media::id)
+            .limit(BATCH)
+            .select(ExportMedia::as_select())
+            .load(conn)?;
+        Ok(rows.into_iter().map(|m| (m.id, m)).collect())
     })?;
     array(out, "articles", |after| article_batch(conn, after))?;
     array(out, "comments", |after| {
@@ -437,6 +482,7 @@ fn article_batch(conn: &mut DbConnection, after: i64) -> anyhow::Result<Vec<(i64
                 updated_at: r.updated_at,
                 version: r.version,
                 feature_image: r.feature_image,
+                feature_image_id: r.feature_image_id,
                 reading_time_minutes: r.reading_time_minutes,
                 comments_enabled: r.comments_enabled,
                 meta_title: r.meta_title,

@@ -17,10 +17,11 @@ use crate::articles::queries::{ArticleContent, NewArticle};
 use crate::comments::queries::NewComment;
 use crate::db::DbConnection;
 use crate::db::schema::{
-    article_daily_stats, article_revisions, articles, comments, slug_redirects, tags, users,
+    article_daily_stats, article_revisions, articles, comments, media, slug_redirects, tags, users,
 };
 use crate::export::{
-    ExportArticle, ExportComment, ExportRedirect, ExportTag, ExportUser, FORMAT, VERSION,
+    ExportArticle, ExportComment, ExportMedia, ExportRedirect, ExportTag, ExportUser, FORMAT,
+    VERSION,
 };
 
 const SOURCE: &str = "newsdesk";
@@ -59,7 +60,10 @@ pub fn import<R: BufRead>(conn: &mut DbConnection, reader: R) -> anyhow::Result<
         if !state.checked {
             anyhow::bail!("not a newsdesk export: no format and version");
         }
-        crate::db::reset_id_sequences(state.conn, &["users", "tags", "articles", "comments"])?;
+        crate::db::reset_id_sequences(
+            state.conn,
+            &["users", "tags", "media", "articles", "comments"],
+        )?;
         Ok(state.summary)
     })
 }
@@ -103,7 +107,7 @@ impl<'de> Visitor<'de> for Root<'_, '_> {
                     }
                     self.0.borrow_mut().checked = true;
                 }
-                "users" | "tags" | "articles" | "comments" | "redirects" => {
+                "users" | "tags" | "media" | "articles" | "comments" | "redirects" => {
                     if !self.0.borrow().checked {
                         return Err(serde::de::Error::custom(
                             "format and version must come before the data",
@@ -149,6 +153,7 @@ impl<'de> Visitor<'de> for Rows<'_, '_> {
         match self.1.as_str() {
             "users" => each!(ExportUser, user),
             "tags" => each!(ExportTag, tag),
+            "media" => each!(ExportMedia, picture),
             "articles" => each!(ExportArticle, article),
             "comments" => each!(ExportComment, comment),
             _ => each!(ExportRedirect, redirect),
@@ -226,6 +231,52 @@ fn tag(conn: &mut DbConnection, s: &mut Summary, t: ExportTag) -> anyhow::Result
     Ok(())
 }
 
+fn picture(conn: &mut DbConnection, _: &mut Summary, m: ExportMedia) -> anyhow::Result<()> {
+    // The import map knows users, tags, articles and comments only: a
+    // picture counts as imported before when its id names the same file.
+    if let Some(hash) = media::table
+        .find(m.id)
+        .select(media::hash)
+        .first::<String>(conn)
+        .optional()?
+    {
+        if hash == m.hash {
+            return Ok(());
+        }
+        anyhow::bail!(
+            "media {} already exists: a newsdesk export is imported into an empty site",
+            m.id
+        );
+    }
+    if !crate::media::storage::is_hash(&m.hash)
+        || crate::media::processing::Kind::from_mime(&m.mime_type).is_none()
+    {
+        anyhow::bail!("media {}: not a stored picture (hash or type)", m.id);
+    }
+    diesel::insert_into(media::table)
+        .values((
+            media::id.eq(m.id),
+            crate::media::queries::NewMedia {
+                hash: m.hash,
+                mime_type: m.mime_type,
+                width: m.width,
+                height: m.height,
+                bytes: m.bytes,
+                rendition_widths: m.rendition_widths,
+                alt: m.alt,
+                caption: m.caption,
+                credit: m.credit,
+                focal_x: m.focal_x,
+                focal_y: m.focal_y,
+                uploaded_by: m.uploaded_by,
+                created_at: m.created_at,
+                updated_at: m.updated_at,
+            },
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
 fn article(conn: &mut DbConnection, s: &mut Summary, a: ExportArticle) -> anyhow::Result<()> {
     let taken = articles::table
         .find(a.id)
@@ -253,8 +304,7 @@ fn article(conn: &mut DbConnection, s: &mut Summary, a: ExportArticle) -> anyhow
             updated_at: a.updated_at,
             version: a.version,
             feature_image: a.feature_image,
-            // Pictures of the media library are not part of an export (yet).
-            feature_image_id: None,
+            feature_image_id: a.feature_image_id,
             reading_time_minutes: a.reading_time_minutes,
             comments_enabled: a.comments_enabled,
             meta_title: a.meta_title,

@@ -55,10 +55,37 @@ fn draw(n: u64) -> DynamicImage {
     DynamicImage::ImageRgb8(img)
 }
 
+struct Stored {
+    kind: Kind,
+    width: u32,
+    height: u32,
+}
+
+/// Stores a picture from synchronous code: on local disk directly, in S3
+/// on a runtime of its own (on a thread of its own, so that this works
+/// whether or not the caller is inside a runtime).
+fn put(config: &MediaConfig, hash: &str, p: processing::Processed) -> anyhow::Result<()> {
+    let Some(location) = &config.store else {
+        LocalStore::new(&config.dir).put(hash, &p)?;
+        return Ok(());
+    };
+    let store = super::s3::S3Store::new(location);
+    std::thread::scope(|s| {
+        s.spawn(|| -> anyhow::Result<()> {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            rt.block_on(super::storage::MediaStore::put(&store, hash, p))?;
+            Ok(())
+        })
+        .join()
+        .map_err(|_| anyhow::anyhow!("the S3 writer stopped"))?
+    })
+}
+
 /// Gives every article of the demo authors that has no feature image a
 /// drawn picture from the library. Returns how many it gave.
 pub fn seed_pictures(conn: &mut DbConnection, config: &MediaConfig) -> anyhow::Result<usize> {
-    let store = LocalStore::new(&config.dir);
     let targets: Vec<(i64, String, i64)> = articles::table
         .inner_join(users::table)
         .filter(users::email.like("%@demo.newsdesk.dev"))
@@ -71,13 +98,19 @@ pub fn seed_pictures(conn: &mut DbConnection, config: &MediaConfig) -> anyhow::R
     for (id, title, author) in targets {
         let original = processing::encode(&draw(id as u64), Kind::Jpeg)
             .map_err(|e| anyhow::anyhow!("{}", e.problem().detail))?;
-        let p = processing::process(&original, config.max_pixels)
+        let p = processing::process_with_crops(&original, config.max_pixels, (50, 50))
             .map_err(|e| anyhow::anyhow!("{}", e.problem().detail))?;
         let hash = {
             use sha2::Digest;
             format!("{:x}", sha2::Sha256::digest(&original))
         };
-        store.put(&hash, &p)?;
+        let (kind, width, height, bytes) = (p.kind, p.width, p.height, p.original.len());
+        put(config, &hash, p)?;
+        let p = Stored {
+            kind,
+            width,
+            height,
+        };
         let now = crate::time::now();
         let row = queries::insert(
             conn,
@@ -86,7 +119,7 @@ pub fn seed_pictures(conn: &mut DbConnection, config: &MediaConfig) -> anyhow::R
                 mime_type: p.kind.mime().into(),
                 width: p.width as i32,
                 height: p.height as i32,
-                bytes: p.original.len() as i64,
+                bytes: bytes as i64,
                 rendition_widths: processing::widths_for(p.width)
                     .iter()
                     .map(u32::to_string)

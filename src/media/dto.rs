@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::processing::{Kind, scaled_height};
+use super::processing::{
+    CROPS, Kind, crop_height, crop_name, crop_widths, focal_percent, ratio_name, scaled_height,
+};
 use super::queries::MediaRow;
 use crate::time::to_api;
 use crate::validate::double_option;
@@ -34,6 +36,23 @@ pub struct Rendition {
     pub mime_type: String,
 }
 
+/// A copy cropped to a fixed aspect ratio around the focal point (the
+/// centre without one), in the original's type.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Crop {
+    /// Width:height, one of `16x9`, `1x1`, `4x3`.
+    #[schema(example = "16x9")]
+    pub ratio: String,
+    #[schema(example = 640)]
+    pub width: u32,
+    #[schema(example = 360)]
+    pub height: u32,
+    #[schema(example = "http://127.0.0.1:8080/media/files/3f1d…/640-16x9-50-30.jpg")]
+    pub url: String,
+    #[schema(example = "image/jpeg")]
+    pub mime_type: String,
+}
+
 /// Who uploaded a picture (`null` once that account is deleted).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Uploader {
@@ -54,6 +73,7 @@ pub struct Uploader {
     "credit": "Photo: Lena Fischer", "focal": {"x": 0.5, "y": 0.3},
     "renditions": [{"width": 320, "height": 213, "url": "http://127.0.0.1:8080/media/files/3f1d…/320.jpg", "mime_type": "image/jpeg"}],
     "srcset": "http://127.0.0.1:8080/media/files/3f1d…/320.jpg 320w, http://127.0.0.1:8080/media/files/3f1d…/original.jpg 1200w",
+    "crops": [{"ratio": "16x9", "width": 640, "height": 360, "url": "http://127.0.0.1:8080/media/files/3f1d…/640-16x9-50-30.jpg", "mime_type": "image/jpeg"}],
     "uploaded_by": {"id": 7, "name": "Daniel Kim"}, "created_at": "2024-05-16T01:00:00Z"
 }))]
 pub struct Media {
@@ -79,6 +99,11 @@ pub struct Media {
     pub focal: Option<Focal>,
     pub renditions: Vec<Rendition>,
     pub srcset: String,
+    /// Fixed aspect ratios (`16x9`, `1x1`, `4x3`) at the allowed widths up
+    /// to 1600 that fit in the picture, cropped around `focal`. Their URLs
+    /// change when the focal point does. For `<img srcset>`: the entries
+    /// of one `ratio`.
+    pub crops: Vec<Crop>,
     pub uploaded_by: Option<Uploader>,
     pub created_at: DateTime<Utc>,
 }
@@ -122,6 +147,22 @@ impl Media {
             (Some(x), Some(y)) => Some(Focal { x, y }),
             _ => None,
         };
+        let percent = focal_percent(focal.map(|f| (f.x, f.y)));
+        let crops = CROPS
+            .iter()
+            .flat_map(|ratio| {
+                crop_widths(width, height, *ratio)
+                    .into_iter()
+                    .map(|w| Crop {
+                        ratio: ratio_name(*ratio),
+                        width: w,
+                        height: crop_height(w, *ratio),
+                        url: file(&crop_name(w, *ratio, percent, kind)),
+                        mime_type: kind.mime().into(),
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect();
         Self {
             id: row.id,
             url,
@@ -135,6 +176,7 @@ impl Media {
             focal,
             renditions,
             srcset: srcset.join(", "),
+            crops,
             uploaded_by: match (row.uploaded_by, uploader) {
                 (Some(id), Some(name)) => Some(Uploader { id, name }),
                 _ => None,

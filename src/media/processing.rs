@@ -111,6 +111,8 @@ pub struct Processed {
     /// The original as served: the uploaded bytes without metadata.
     pub original: Vec<u8>,
     pub renditions: Vec<Rendition>,
+    /// Fixed-ratio crops around the focal point (made by `process_with_crops`).
+    pub crops: Vec<CropFile>,
 }
 
 /// The widths of the renditions of a picture `width` pixels wide.
@@ -170,7 +172,178 @@ pub fn process(bytes: &[u8], max_pixels: u64) -> Result<Processed, ApiError> {
         height,
         original,
         renditions,
+        crops: Vec::new(),
     })
+}
+
+/// `process`, plus the crops for the focal point `focal` (whole percent).
+pub fn process_with_crops(
+    bytes: &[u8],
+    max_pixels: u64,
+    focal: FocalPercent,
+) -> Result<Processed, ApiError> {
+    let mut p = process(bytes, max_pixels)?;
+    let img = decode_trusted(&p.original, p.kind, max_pixels)?;
+    p.crops = crops(&img, p.kind, focal)?;
+    Ok(p)
+}
+
+/// Makes the crops of a stored original (again) for a focal point.
+pub fn crops_of(
+    original: &[u8],
+    kind: Kind,
+    max_pixels: u64,
+    focal: FocalPercent,
+) -> Result<Vec<CropFile>, ApiError> {
+    crops(&decode_trusted(original, kind, max_pixels)?, kind, focal)
+}
+
+/// Decodes a stored original (checked and turned at upload already).
+fn decode_trusted(bytes: &[u8], kind: Kind, max_pixels: u64) -> Result<DynamicImage, ApiError> {
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), kind.format());
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(max_pixels.saturating_mul(4).saturating_add(64 << 20));
+    reader.limits(limits);
+    reader.decode().map_err(decode_error)
+}
+
+/// The aspect ratios crops are made at (width:height): an allow-list, as
+/// the widths are; no URL makes the server crop.
+pub const CROPS: [(u32, u32); 3] = [(16, 9), (1, 1), (4, 3)];
+/// The widest crop made (crops are for cards, teasers and thumbnails).
+pub const CROP_MAX_WIDTH: u32 = 1600;
+
+/// A focal point in whole percent of the width and height (0 to 100): the
+/// precision crop file names keep. No focal point is the centre.
+pub type FocalPercent = (u32, u32);
+
+pub fn focal_percent(focal: Option<(f64, f64)>) -> FocalPercent {
+    let pct = |v: f64| {
+        let v = (v.clamp(0.0, 1.0) * 100.0).round();
+        if v >= 100.0 {
+            100
+        } else if v <= 0.0 {
+            0
+        } else {
+            v as u32
+        }
+    };
+    focal.map_or((50, 50), |(x, y)| (pct(x), pct(y)))
+}
+
+/// `16x9`.
+pub fn ratio_name((a, b): (u32, u32)) -> String {
+    format!("{a}x{b}")
+}
+
+/// The largest box of ratio `a:b` inside a `w`×`h` picture, centred on
+/// the focal point as far as the edges allow: `(left, top, width, height)`.
+/// The focal point is always inside it.
+pub fn crop_box(
+    w: u32,
+    h: u32,
+    (a, b): (u32, u32),
+    (fx, fy): FocalPercent,
+) -> (u32, u32, u32, u32) {
+    let (w64, h64, a64, b64) = (u64::from(w), u64::from(h), u64::from(a), u64::from(b));
+    let (cw, ch) = if w64 * b64 > h64 * a64 {
+        ((h64 * a64 / b64).clamp(1, w64), h64)
+    } else {
+        (w64, (w64 * b64 / a64).clamp(1, h64))
+    };
+    let place = |size: u64, box_size: u64, pct: u32| {
+        let centre = size * u64::from(pct.min(100)) / 100;
+        centre.saturating_sub(box_size / 2).min(size - box_size)
+    };
+    let left = place(w64, cw, fx);
+    let top = place(h64, ch, fy);
+    let n = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
+    (n(left), n(top), n(cw), n(ch))
+}
+
+/// The widths a crop of `ratio` is made at for a `w`×`h` picture.
+pub fn crop_widths(w: u32, h: u32, ratio: (u32, u32)) -> Vec<u32> {
+    let (_, _, cw, _) = crop_box(w, h, ratio, (50, 50));
+    WIDTHS
+        .iter()
+        .copied()
+        .filter(|x| *x <= cw && *x <= CROP_MAX_WIDTH)
+        .collect()
+}
+
+/// The height of a crop `width` wide.
+pub fn crop_height(width: u32, (a, b): (u32, u32)) -> u32 {
+    u32::try_from((u64::from(width) * u64::from(b) + u64::from(a) / 2) / u64::from(a))
+        .unwrap_or(u32::MAX)
+        .max(1)
+}
+
+/// `640-16x9-50-30.jpg`: width, ratio, focal point, type.
+pub fn crop_name(width: u32, ratio: (u32, u32), (fx, fy): FocalPercent, kind: Kind) -> String {
+    format!("{width}-{}-{fx}-{fy}.{}", ratio_name(ratio), kind.ext())
+}
+
+/// The names of every crop of a picture for a focal point.
+pub fn crop_names(w: u32, h: u32, kind: Kind, focal: FocalPercent) -> Vec<String> {
+    CROPS
+        .iter()
+        .flat_map(|r| {
+            crop_widths(w, h, *r)
+                .into_iter()
+                .map(move |x| crop_name(x, *r, focal, kind))
+        })
+        .collect()
+}
+
+/// Whether `stem` (a file name without its extension) is a crop's.
+pub fn is_crop_stem(stem: &str) -> bool {
+    let parts: Vec<&str> = stem.split('-').collect();
+    let [width, ratio, fx, fy] = parts.as_slice() else {
+        return false;
+    };
+    let canonical = |s: &str, max: u32| {
+        s.parse::<u32>()
+            .is_ok_and(|v| v <= max && s == v.to_string())
+    };
+    canonical(width, u32::MAX)
+        && width
+            .parse::<u32>()
+            .is_ok_and(|w| WIDTHS.contains(&w) && w <= CROP_MAX_WIDTH)
+        && CROPS.iter().any(|r| ratio_name(*r) == *ratio)
+        && canonical(fx, 100)
+        && canonical(fy, 100)
+}
+
+/// One cropped copy, named as it is stored.
+pub struct CropFile {
+    pub name: String,
+    pub width: u32,
+    pub height: u32,
+    pub bytes: Vec<u8>,
+}
+
+/// Every crop, in the original's type: the box around the focal point,
+/// then each allowed width (from the next larger one, as renditions).
+fn crops(img: &DynamicImage, kind: Kind, focal: FocalPercent) -> Result<Vec<CropFile>, ApiError> {
+    let mut out = Vec::new();
+    for ratio in CROPS {
+        let (left, top, cw, ch) = crop_box(img.width(), img.height(), ratio, focal);
+        let mut source = img.crop_imm(left, top, cw, ch);
+        for w in crop_widths(img.width(), img.height(), ratio)
+            .into_iter()
+            .rev()
+        {
+            let h = crop_height(w, ratio);
+            source = source.resize_exact(w, h, FilterType::CatmullRom);
+            out.push(CropFile {
+                name: crop_name(w, ratio, focal, kind),
+                width: w,
+                height: h,
+                bytes: encode(&source, kind)?,
+            });
+        }
+    }
+    Ok(out)
 }
 
 /// Makes the renditions of an original (again): what `media rebuild` uses.
@@ -502,6 +675,54 @@ impl Pool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_crop_keeps_the_focal_point_inside_and_its_ratio() {
+        for (w, h) in [
+            (1200, 600),
+            (600, 1200),
+            (4000, 3000),
+            (321, 320),
+            (17, 2000),
+            (5000, 9),
+        ] {
+            for ratio in CROPS {
+                for fx in [0, 1, 10, 33, 50, 77, 99, 100] {
+                    for fy in [0, 5, 50, 95, 100] {
+                        let (left, top, cw, ch) = crop_box(w, h, ratio, (fx, fy));
+                        assert!(cw >= 1 && ch >= 1 && left + cw <= w && top + ch <= h);
+                        // As large as fits: one side is the picture's.
+                        assert!(cw == w || ch == h, "{w}x{h} {ratio:?}");
+                        // The ratio, to a pixel of rounding.
+                        let (a, b) = (u64::from(ratio.0), u64::from(ratio.1));
+                        let err = (u64::from(cw) * b).abs_diff(u64::from(ch) * a);
+                        assert!(err <= a.max(b), "{w}x{h} {ratio:?}: {cw}x{ch}");
+                        // The focal point (in pixels) is inside the box.
+                        let (px, py) = (w * fx / 100, h * fy / 100);
+                        assert!(left <= px && px <= left + cw, "x {w}x{h} {ratio:?} {fx}");
+                        assert!(top <= py && py <= top + ch, "y {w}x{h} {ratio:?} {fy}");
+                    }
+                }
+            }
+        }
+        // Centred when it can be, against the edge when it cannot.
+        assert_eq!(crop_box(1200, 600, (1, 1), (50, 50)), (300, 0, 600, 600));
+        assert_eq!(crop_box(1200, 600, (1, 1), (90, 20)), (600, 0, 600, 600));
+        assert_eq!(crop_box(1200, 600, (1, 1), (10, 20)), (0, 0, 600, 600));
+        assert_eq!(crop_box(1200, 600, (1, 1), (40, 20)), (180, 0, 600, 600));
+    }
+
+    #[test]
+    fn focal_points_round_to_whole_percent() {
+        assert_eq!(focal_percent(None), (50, 50));
+        assert_eq!(focal_percent(Some((0.0, 1.0))), (0, 100));
+        assert_eq!(focal_percent(Some((0.254, 0.756))), (25, 76));
+        assert_eq!(
+            crop_name(640, (16, 9), (25, 76), Kind::Png),
+            "640-16x9-25-76.png"
+        );
+        assert!(is_crop_stem("640-16x9-25-76"));
+    }
 
     fn picture(kind: Kind, w: u32, h: u32) -> Vec<u8> {
         let img = DynamicImage::ImageRgb8(image::RgbImage::from_fn(w, h, |x, y| {

@@ -84,7 +84,7 @@ async fn receive_file(
     state: &AppState,
 ) -> Result<Received, ApiError> {
     let max = state.config.media.max_bytes;
-    let store = state.media.store.clone();
+    let store = state.media.staging.clone();
     let tmp = web::block(move || store.upload_file())
         .await
         .map_err(ApiError::internal)?
@@ -297,9 +297,16 @@ async fn upload_media(
             .read(move |conn| Ok(queries::by_hash(conn, &hash)?))
             .await?
     };
-    let reuse = existing.and_then(|row| {
-        let kind = Kind::from_mime(&row.mime_type)?;
-        media.store.has(&row.hash, kind).then(|| Stored {
+    let mut reuse = None;
+    if let Some(row) = existing
+        && let Some(kind) = Kind::from_mime(&row.mime_type)
+        && media
+            .store
+            .has(&row.hash, kind)
+            .await
+            .map_err(ApiError::internal)?
+    {
+        reuse = Some(Stored {
             kind,
             width: u32::try_from(row.width).unwrap_or(1),
             height: u32::try_from(row.height).unwrap_or(1),
@@ -309,18 +316,19 @@ async fn upload_media(
                 .split(',')
                 .filter_map(|w| w.parse().ok())
                 .collect(),
-        })
-    });
+        });
+    }
     let processed = match reuse {
         Some(_) => None,
         None => {
             let path = file.file.path().to_path_buf();
             let max_pixels = state.config.media.max_pixels;
+            let focal = processing::focal_percent(meta.focal);
             let p = media
                 .pool
                 .run(move || {
                     let bytes = std::fs::read(&path).map_err(ApiError::internal)?;
-                    processing::process(&bytes, max_pixels)
+                    processing::process_with_crops(&bytes, max_pixels, focal)
                 })
                 .await??;
             Some(p)
@@ -331,7 +339,12 @@ async fn upload_media(
     let _files = media.files.lock().await;
     let (stored, created) = match (reuse, processed) {
         (Some(stored), _) => {
-            if !media.store.has(&hash, stored.kind) {
+            if !media
+                .store
+                .has(&hash, stored.kind)
+                .await
+                .map_err(ApiError::internal)?
+            {
                 return Err(ApiError::Unavailable(
                     "the same picture was being deleted; retry".into(),
                 ));
@@ -346,16 +359,27 @@ async fn upload_media(
                 bytes: p.original.len(),
                 widths: processing::widths_for(p.width),
             };
-            let store = media.store.clone();
-            let h = hash.clone();
-            let created = web::block(move || store.put(&h, &p))
+            let created = media
+                .store
+                .put(&hash, p)
                 .await
-                .map_err(ApiError::internal)?
                 .map_err(ApiError::internal)?;
             (stored, created)
         }
         (None, None) => return Err(ApiError::internal(anyhow::anyhow!("nothing processed"))),
     };
+    if !created {
+        // Files stored before, maybe for another focal point: this row's
+        // crops are made before the row that names them is committed.
+        media
+            .ensure_crops(
+                &hash,
+                stored.kind,
+                (stored.width, stored.height),
+                processing::focal_percent(meta.focal),
+            )
+            .await?;
+    }
     let now = crate::time::now();
     let row = NewMedia {
         hash: hash.clone(),
@@ -398,16 +422,14 @@ async fn upload_media(
             // back, so nothing unreferenced stays (a crash here instead
             // leaves them to `newsdesk media rebuild`).
             if created {
-                let store = media.store.clone();
-                let db = state.db.clone();
-                let _ = web::block(move || -> Result<(), ApiError> {
-                    let mut conn = db.conn()?;
-                    if queries::by_hash(&mut conn, &hash)?.is_none() {
-                        store.remove(&hash).map_err(ApiError::internal)?;
-                    }
-                    Ok(())
-                })
-                .await;
+                let h = hash.clone();
+                let unnamed = state
+                    .db
+                    .read(move |conn| Ok(queries::by_hash(conn, &h)?.is_none()))
+                    .await;
+                if matches!(unnamed, Ok(true)) && media.store.remove(&hash).await.is_err() {
+                    tracing::warn!(%hash, "could not remove the files of a failed upload");
+                }
             }
             return Err(e);
         }
@@ -553,6 +575,36 @@ async fn update_media(
     let id = id.into_inner();
     let body = body.into_inner();
     let require_alt = state.config.media.require_alt;
+    let new_focal = match &body.focal {
+        Some(Some(f)) if (0.0..=1.0).contains(&f.x) && (0.0..=1.0).contains(&f.y) => {
+            Some(processing::focal_percent(Some((f.x, f.y))))
+        }
+        Some(None) => Some(processing::focal_percent(None)),
+        _ => None,
+    };
+    if let Some(focal) = new_focal {
+        // The crops for the new focal point exist before a row names them
+        // (an invalid change makes none; a refused one leaves unused files).
+        let found = state
+            .db
+            .read(move |conn| Ok(queries::find(conn, id)?.0))
+            .await?;
+        may_change(&user, &found)?;
+        if let Some(kind) = Kind::from_mime(&found.mime_type) {
+            state
+                .media
+                .ensure_crops(
+                    &found.hash,
+                    kind,
+                    (
+                        u32::try_from(found.width).unwrap_or(1),
+                        u32::try_from(found.height).unwrap_or(1),
+                    ),
+                    focal,
+                )
+                .await?;
+        }
+    }
     let (row, name) = state
         .db
         .write(move |conn| {
@@ -668,9 +720,7 @@ async fn delete_media(
         })
         .await?;
     if let Some(hash) = unused_hash {
-        let store = media.store.clone();
-        let removed = web::block(move || store.remove(&hash)).await;
-        if !matches!(removed, Ok(Ok(()))) {
+        if media.store.remove(&hash).await.is_err() {
             tracing::warn!(id, "could not remove the files of a deleted picture");
         }
     }
@@ -691,7 +741,7 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
     tag = "media",
     params(
         ("hash" = String, Path, description = "The picture's content hash", pattern = "^[0-9a-f]{64}$"),
-        ("file" = String, Path, description = "`original.EXT` or `WIDTH.EXT`", pattern = r"^(original|320|640|1024|1600|2400)\.(jpg|png|webp|gif)$"),
+        ("file" = String, Path, description = "`original.EXT`, `WIDTH.EXT` or a crop's `WIDTH-RATIO-FX-FY.EXT` (focal point in whole percent)", pattern = r"^(original|320|640|1024|1600|2400|(320|640|1024|1600)-(16x9|1x1|4x3)-(100|[1-9]?[0-9])-(100|[1-9]?[0-9]))\.(jpg|png|webp|gif)$"),
     ),
     responses(
         (status = 200, description = "The file", content(
@@ -714,7 +764,9 @@ async fn media_file(
     if !storage::is_hash(&hash) || !storage::is_file_name(&file) {
         return Err(missing());
     }
-    let path = state.media.store.path_of(&hash, &file);
+    let Some(path) = state.media.store.local_path(&hash, &file) else {
+        return serve_from_store(&req, state.media.store.as_ref(), &hash, &file).await;
+    };
     let named = actix_files::NamedFile::open_async(&path)
         .await
         .map_err(|_| missing())?
@@ -729,4 +781,184 @@ async fn media_file(
             .insert(header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE));
     }
     Ok(res)
+}
+
+/// Serves a file of a store that is not local disk (S3) by streaming it
+/// through: the same answers as `NamedFile` gives for local files. The
+/// ETag is made of the path (hash and name), which names one content
+/// forever, so a conditional request is answered without a fetch.
+async fn serve_from_store(
+    req: &HttpRequest,
+    store: &dyn storage::MediaStore,
+    hash: &str,
+    file: &str,
+) -> Result<HttpResponse, ApiError> {
+    use actix_web::http::StatusCode;
+    let etag = format!("\"{hash}-{file}\"");
+    let mime = file
+        .rsplit_once('.')
+        .and_then(|(_, ext)| Kind::from_ext(ext))
+        .map_or("application/octet-stream", Kind::mime);
+    let Some(stat) = store.stat(hash, file).await.map_err(ApiError::internal)? else {
+        return Err(ApiError::not_found("no such media file"));
+    };
+    let last_modified = header::HttpDate::from(stat.modified);
+    let common = |res: &mut actix_web::HttpResponseBuilder| {
+        res.insert_header((header::ETAG, etag.clone()))
+            .insert_header((header::LAST_MODIFIED, last_modified.to_string()))
+            .insert_header((header::CACHE_CONTROL, IMMUTABLE))
+            .insert_header((header::ACCEPT_RANGES, "bytes"));
+    };
+    if not_modified(req, &etag, stat.modified) {
+        let mut res = HttpResponse::NotModified();
+        common(&mut res);
+        return Ok(res.finish());
+    }
+    let range = match req
+        .headers()
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+    {
+        None => None,
+        Some(r) => match parse_range(r, stat.size) {
+            RangeAsked::Whole => None,
+            RangeAsked::Part(range) => Some(range),
+            RangeAsked::Unsatisfiable => {
+                return Ok(HttpResponse::RangeNotSatisfiable()
+                    .insert_header((header::CONTENT_RANGE, format!("bytes */{}", stat.size)))
+                    .finish());
+            }
+        },
+    };
+    let (status, bytes) = match &range {
+        Some(r) => (StatusCode::PARTIAL_CONTENT, r.clone()),
+        None => (StatusCode::OK, 0..stat.size),
+    };
+    let mut res = HttpResponse::build(status);
+    common(&mut res);
+    res.insert_header((header::CONTENT_TYPE, mime));
+    if range.is_some() {
+        res.insert_header((
+            header::CONTENT_RANGE,
+            format!(
+                "bytes {}-{}/{}",
+                bytes.start,
+                bytes.end.saturating_sub(1),
+                stat.size
+            ),
+        ));
+    }
+    let length = bytes.end - bytes.start;
+    // HEAD: the length of what a GET would send, and no fetch.
+    let stream = if req.method() == actix_web::http::Method::HEAD || length == 0 {
+        futures_util::stream::empty().boxed()
+    } else {
+        store
+            .read_range(hash, file, bytes)
+            .await
+            .map_err(ApiError::internal)?
+    };
+    Ok(res.body(actix_web::body::SizedStream::new(length, stream)))
+}
+
+/// Whether the client's copy is current (`If-None-Match` first, then
+/// `If-Modified-Since`, as RFC 9110 orders them).
+fn not_modified(req: &HttpRequest, etag: &str, modified: std::time::SystemTime) -> bool {
+    if let Some(inm) = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+    {
+        return inm
+            .split(',')
+            .map(|t| t.trim().trim_start_matches("W/"))
+            .any(|t| t == "*" || t == etag);
+    }
+    req.headers()
+        .get(header::IF_MODIFIED_SINCE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<header::HttpDate>().ok())
+        .is_some_and(|since| {
+            let since = std::time::SystemTime::from(since);
+            // HTTP dates have whole seconds.
+            modified
+                .duration_since(since)
+                .is_ok_and(|d| d < std::time::Duration::from_secs(1))
+                || modified < since
+        })
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum RangeAsked {
+    Whole,
+    Part(std::ops::Range<u64>),
+    Unsatisfiable,
+}
+
+/// One `bytes=` range of a file of `size` bytes. Several ranges, other
+/// units or a malformed header are answered with the whole file (which
+/// RFC 9110 allows); a range that starts beyond the end is unsatisfiable.
+fn parse_range(header: &str, size: u64) -> RangeAsked {
+    let Some(spec) = header.trim().strip_prefix("bytes=") else {
+        return RangeAsked::Whole;
+    };
+    if spec.contains(',') {
+        return RangeAsked::Whole;
+    }
+    let Some((first, last)) = spec.trim().split_once('-') else {
+        return RangeAsked::Whole;
+    };
+    let (first, last) = (first.trim(), last.trim());
+    let number = |s: &str| {
+        (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse::<u64>().ok())
+            .flatten()
+    };
+    match (first.is_empty(), number(first), number(last)) {
+        // bytes=-N: the last N bytes.
+        (true, _, Some(n)) => {
+            if n == 0 || size == 0 {
+                RangeAsked::Unsatisfiable
+            } else {
+                RangeAsked::Part(size.saturating_sub(n)..size)
+            }
+        }
+        (false, Some(start), end) if last.is_empty() || end.is_some() => {
+            if start >= size {
+                return RangeAsked::Unsatisfiable;
+            }
+            match end {
+                Some(end) if end < start => RangeAsked::Whole,
+                Some(end) => RangeAsked::Part(start..end.min(size - 1) + 1),
+                None => RangeAsked::Part(start..size),
+            }
+        }
+        _ => RangeAsked::Whole,
+    }
+}
+
+#[cfg(test)]
+mod range_tests {
+    use super::{RangeAsked, parse_range};
+
+    #[test]
+    fn ranges_are_read_as_rfc_9110_says() {
+        assert_eq!(parse_range("bytes=10-19", 100), RangeAsked::Part(10..20));
+        assert_eq!(parse_range("bytes=10-", 100), RangeAsked::Part(10..100));
+        assert_eq!(parse_range("bytes=-5", 100), RangeAsked::Part(95..100));
+        assert_eq!(parse_range("bytes=-500", 100), RangeAsked::Part(0..100));
+        assert_eq!(parse_range("bytes=90-500", 100), RangeAsked::Part(90..100));
+        assert_eq!(parse_range("bytes=100-", 100), RangeAsked::Unsatisfiable);
+        assert_eq!(parse_range("bytes=-0", 100), RangeAsked::Unsatisfiable);
+        for whole in [
+            "bytes=5-1",
+            "bytes=0-1,5-6",
+            "items=0-1",
+            "bytes=x-",
+            "bytes=-",
+            "bytes=+1-2",
+        ] {
+            assert_eq!(parse_range(whole, 100), RangeAsked::Whole, "{whole}");
+        }
+    }
 }

@@ -1,6 +1,8 @@
-//! Where media files live: local disk under `NEWSDESK_MEDIA_DIR`, one
-//! folder per content hash (`ab/abcdef…/original.jpg`, `…/640.jpg`,
-//! `…/640.webp`).
+//! Where media files live: `MediaStore`, with two implementations: local
+//! disk under `NEWSDESK_MEDIA_DIR` (`LocalStore`, the default) and an
+//! S3-compatible bucket when `NEWSDESK_MEDIA_STORE=s3://…` is set
+//! (`super::s3::S3Store`). Both keep one folder (key prefix) per content
+//! hash (`ab/abcdef…/original.jpg`, `…/640.jpg`, `…/640.webp`).
 //!
 //! Writes are atomic: a picture's files are written and synced into a
 //! staging folder under `.tmp/`, then the folder is renamed into place in
@@ -12,8 +14,148 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use futures_util::stream::BoxStream;
 
 use super::processing::{Kind, Processed};
+
+/// What serving a stored file needs to know before reading it.
+#[derive(Debug, Clone, Copy)]
+pub struct FileStat {
+    pub size: u64,
+    pub modified: std::time::SystemTime,
+}
+
+/// The bytes of a stored file, as they arrive.
+pub type ByteStream = BoxStream<'static, std::io::Result<bytes::Bytes>>;
+
+/// Where a picture's files are kept. Every write is all or nothing for a
+/// reader: a picture's original appears last, after its renditions, and
+/// `has` looks at the original only, so a picture counts as stored only
+/// once every file is. Nothing here knows about the database or HTTP.
+#[async_trait::async_trait]
+pub trait MediaStore: Send + Sync + std::fmt::Debug {
+    /// Whether the picture's original is stored.
+    async fn has(&self, hash: &str, kind: Kind) -> std::io::Result<bool>;
+    /// Writes a processed picture under `hash`. `Ok(true)` when this call
+    /// stored it, `Ok(false)` when it was there.
+    async fn put(&self, hash: &str, p: Processed) -> std::io::Result<bool>;
+    /// Writes (replaces) one file of an existing picture.
+    async fn put_file(&self, hash: &str, name: &str, bytes: Vec<u8>) -> std::io::Result<()>;
+    /// The whole of one file (`NotFound` when absent).
+    async fn read(&self, hash: &str, name: &str) -> std::io::Result<Vec<u8>>;
+    /// Removes every file of a picture (the original first).
+    async fn remove(&self, hash: &str) -> std::io::Result<()>;
+    /// Every stored hash with the age of its newest file.
+    async fn hashes(&self) -> std::io::Result<Vec<(String, Duration)>>;
+    /// Size and time of one file, `None` when absent.
+    async fn stat(&self, hash: &str, name: &str) -> std::io::Result<Option<FileStat>>;
+    /// The bytes `range` of one file.
+    async fn read_range(
+        &self,
+        hash: &str,
+        name: &str,
+        range: std::ops::Range<u64>,
+    ) -> std::io::Result<ByteStream>;
+    /// The file on local disk, when there is one (served by `NamedFile`).
+    fn local_path(&self, _hash: &str, _name: &str) -> Option<PathBuf> {
+        None
+    }
+}
+
+/// Runs blocking file work off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+) -> std::io::Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(std::io::Error::other)?
+}
+
+#[async_trait::async_trait]
+impl MediaStore for LocalStore {
+    async fn has(&self, hash: &str, kind: Kind) -> std::io::Result<bool> {
+        let (store, hash) = (self.clone(), hash.to_string());
+        blocking(move || Ok(LocalStore::has(&store, &hash, kind))).await
+    }
+
+    async fn put(&self, hash: &str, p: Processed) -> std::io::Result<bool> {
+        let (store, hash) = (self.clone(), hash.to_string());
+        blocking(move || LocalStore::put(&store, &hash, &p)).await
+    }
+
+    async fn put_file(&self, hash: &str, name: &str, bytes: Vec<u8>) -> std::io::Result<()> {
+        let (store, hash, name) = (self.clone(), hash.to_string(), name.to_string());
+        blocking(move || LocalStore::put_file(&store, &hash, &name, &bytes)).await
+    }
+
+    async fn read(&self, hash: &str, name: &str) -> std::io::Result<Vec<u8>> {
+        tokio::fs::read(self.path_of(hash, name)).await
+    }
+
+    async fn remove(&self, hash: &str) -> std::io::Result<()> {
+        let (store, hash) = (self.clone(), hash.to_string());
+        blocking(move || LocalStore::remove(&store, &hash)).await
+    }
+
+    async fn hashes(&self) -> std::io::Result<Vec<(String, Duration)>> {
+        let store = self.clone();
+        blocking(move || LocalStore::hashes(&store)).await
+    }
+
+    async fn stat(&self, hash: &str, name: &str) -> std::io::Result<Option<FileStat>> {
+        match tokio::fs::metadata(self.path_of(hash, name)).await {
+            Ok(m) if m.is_file() => Ok(Some(FileStat {
+                size: m.len(),
+                modified: m.modified()?,
+            })),
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn read_range(
+        &self,
+        hash: &str,
+        name: &str,
+        range: std::ops::Range<u64>,
+    ) -> std::io::Result<ByteStream> {
+        use futures_util::StreamExt;
+        use tokio::io::{AsyncReadExt, AsyncSeekExt};
+        let mut f = tokio::fs::File::open(self.path_of(hash, name)).await?;
+        f.seek(std::io::SeekFrom::Start(range.start)).await?;
+        let limited = f.take(range.end.saturating_sub(range.start));
+        Ok(tokio_util_like::chunks(limited).boxed())
+    }
+
+    fn local_path(&self, hash: &str, name: &str) -> Option<PathBuf> {
+        Some(self.path_of(hash, name))
+    }
+}
+
+/// A reader as a stream of chunks (64 KiB at most each).
+mod tokio_util_like {
+    use tokio::io::{AsyncRead, AsyncReadExt};
+
+    pub fn chunks<R: AsyncRead + Unpin + Send + 'static>(
+        reader: R,
+    ) -> impl futures_util::Stream<Item = std::io::Result<bytes::Bytes>> + Send {
+        futures_util::stream::unfold(Some(reader), |state| async move {
+            let mut reader = state?;
+            let mut buf = vec![0u8; 64 * 1024];
+            match reader.read(&mut buf).await {
+                Ok(0) => None,
+                Ok(n) => {
+                    buf.truncate(n);
+                    Some((Ok(bytes::Bytes::from(buf)), Some(reader)))
+                }
+                Err(e) => Some((Err(e), None)),
+            }
+        })
+    }
+}
 
 /// Folder names the hash may take: 64 lowercase hex digits.
 pub fn is_hash(s: &str) -> bool {
@@ -31,7 +173,8 @@ pub fn is_file_name(name: &str) -> bool {
         && (stem == "original"
             || stem
                 .parse::<u32>()
-                .is_ok_and(|w| super::processing::WIDTHS.contains(&w) && stem == w.to_string()))
+                .is_ok_and(|w| super::processing::WIDTHS.contains(&w) && stem == w.to_string())
+            || super::processing::is_crop_stem(stem))
 }
 
 #[derive(Debug, Clone)]
@@ -96,6 +239,9 @@ impl LocalStore {
                 &staging.path().join(format!("{}.{}", r.width, r.kind.ext())),
                 &r.bytes,
             )?;
+        }
+        for c in &p.crops {
+            write_synced(&staging.path().join(&c.name), &c.bytes)?;
         }
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent)?;
@@ -228,7 +374,14 @@ mod tests {
 
     #[test]
     fn only_allowed_names_are_files() {
-        for ok in ["original.jpg", "320.webp", "2400.png", "640.gif"] {
+        for ok in [
+            "original.jpg",
+            "320.webp",
+            "2400.png",
+            "640.gif",
+            "640-16x9-50-30.jpg",
+            "1600-1x1-0-100.png",
+        ] {
             assert!(is_file_name(ok), "{ok}");
         }
         for bad in [
@@ -239,6 +392,12 @@ mod tests {
             "640",
             "640.jpg.jpg",
             "+640.jpg",
+            "2400-16x9-50-50.jpg",
+            "640-3x2-50-50.jpg",
+            "640-16x9-101-50.jpg",
+            "640-16x9-05-50.jpg",
+            "640-16x9-50.jpg",
+            "640-16x9-50-50-1.jpg",
         ] {
             assert!(!is_file_name(bad), "{bad}");
         }

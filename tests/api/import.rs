@@ -715,3 +715,111 @@ db_test!(
         assert_eq!(again["comment_count"], 2);
     }
 );
+
+db_test!(an_export_carries_the_media_library_rows, |backend| {
+    // The same public address on both sites, so their URLs compare.
+    let cdn = [("NEWSDESK_MEDIA_URL", "https://cdn.example.com/media/files")];
+    let app = TestApp::spawn_with(backend, &cdn).await;
+    let (_, editor) = app.user_named(Role::Editor, "Eve Editor").await;
+    let (_, admin) = app.user(Role::Admin).await;
+    let png = {
+        let img = image::DynamicImage::ImageRgb8(image::RgbImage::from_fn(700, 400, |x, y| {
+            image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])
+        }));
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+        out.into_inner()
+    };
+    let picture = app
+        .multipart(
+            "/api/v1/media",
+            Some(&editor),
+            &[
+                ("alt", "A gradient"),
+                ("caption", "Dawn"),
+                ("focal_x", "0.25"),
+                ("focal_y", "0.5"),
+            ],
+            &[("file", "g.png", "image/png", &png)],
+        )
+        .await
+        .json();
+    let story = create(
+        &app,
+        &editor,
+        json!({"title": "With a picture", "body": "x", "status": "published",
+               "feature_image_id": picture["id"]}),
+    )
+    .await;
+    let export = app.get("/api/v1/export", Some(&admin)).await;
+    export.assert_status(200);
+    let doc = export.json();
+    let rows = doc["media"].as_array().unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["id"], picture["id"]);
+    assert_eq!(rows[0]["alt"], "A gradient");
+    assert_eq!(rows[0]["focal_x"], 0.25);
+    let article = doc["articles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == story["id"])
+        .unwrap();
+    assert_eq!(article["feature_image_id"], picture["id"]);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("site.json");
+    std::fs::write(&file, &export.body).unwrap();
+
+    let copy = TestApp::spawn_with(backend, &cdn).await;
+    let out = cli(&copy, &["import", "newsdesk", file.to_str().unwrap()]);
+    assert!(out.contains("failed 0"), "{out}");
+    // The same media object and the same embedding (files are copied apart).
+    let (_, editor2) = copy.user(Role::Editor).await;
+    let path = format!("/api/v1/media/{}", picture["id"]);
+    let (a, b) = (
+        app.get(&path, Some(&editor)).await.json(),
+        copy.get(&path, Some(&editor2)).await.json(),
+    );
+    assert_eq!(a, b);
+    let path = format!("/api/v1/articles/{}", story["id"]);
+    let (a, b) = (app.get(&path, None).await, copy.get(&path, None).await);
+    assert_eq!(
+        String::from_utf8_lossy(&a.body),
+        String::from_utf8_lossy(&b.body)
+    );
+    assert_eq!(b.json()["feature_image_media"]["alt"], "A gradient");
+    // A new upload on the copy gets a fresh id.
+    let fresh = copy
+        .multipart(
+            "/api/v1/media",
+            Some(&editor2),
+            &[("alt", "new")],
+            &[("file", "g.png", "image/png", &png)],
+        )
+        .await
+        .json();
+    assert!(fresh["id"].as_i64().unwrap() > picture["id"].as_i64().unwrap());
+
+    // A media row that names no stored picture: refused, nothing written.
+    // (Edited as text: the keys must keep their order.)
+    let hash = rows[0]["hash"].as_str().unwrap();
+    let bad = String::from_utf8(export.body.to_vec())
+        .unwrap()
+        .replace(hash, "../../etc");
+    let bad_file = dir.path().join("bad.json");
+    std::fs::write(&bad_file, bad).unwrap();
+    let other = TestApp::spawn(backend).await;
+    let out = Command::new(BIN)
+        .args(["import", "newsdesk", bad_file.to_str().unwrap()])
+        .env_clear()
+        .env("NEWSDESK_DATABASE_URL", &other.db_url)
+        .env("NEWSDESK_JWT_SECRET", TEST_SECRET)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not a stored picture"), "{err}");
+    let (_, t) = other.user(Role::Editor).await;
+    let list = other.get("/api/v1/media", Some(&t)).await.json();
+    assert_eq!(list["meta"]["total"], 0);
+});

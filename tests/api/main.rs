@@ -23,6 +23,7 @@ mod feeds;
 mod import;
 mod integrations;
 mod media;
+mod media_s3;
 mod openapi_doc;
 mod ops;
 mod previews;

@@ -771,12 +771,9 @@ db_test!(
 
         let db = app.state.db.clone();
         let config = app.state.config.media.clone();
-        let report = actix_web::web::block(move || {
-            newsdesk::media::rebuild(&db, &config, std::time::Duration::ZERO)
-        })
-        .await
-        .unwrap()
-        .unwrap();
+        let report = newsdesk::media::rebuild(&db, &config, std::time::Duration::ZERO)
+            .await
+            .unwrap();
         assert_eq!(report.orphans_removed, 1);
         assert_eq!(report.renditions_made, 1);
         assert_eq!(stored_folders(&app), vec![hash]);
@@ -844,4 +841,181 @@ db_test!(library_pictures_in_bodies_get_sizes_and_srcset, |backend| {
         "{html}"
     );
     assert!(!html.contains("onerror"), "{html}");
+});
+
+/// A grey picture with a red square centred at (`cx`, `cy`).
+fn marked(w: u32, h: u32, cx: u32, cy: u32) -> Vec<u8> {
+    let img = DynamicImage::ImageRgb8(RgbImage::from_fn(w, h, |x, y| {
+        if x.abs_diff(cx) <= 20 && y.abs_diff(cy) <= 20 {
+            Rgb([230, 10, 10])
+        } else {
+            Rgb([120, 120, 120])
+        }
+    }));
+    let mut out = Cursor::new(Vec::new());
+    img.write_to(&mut out, ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+fn is_red(p: &image::Rgba<u8>) -> bool {
+    p[0] > 180 && p[1] < 70 && p[2] < 70
+}
+
+/// The crops of one ratio in a media object.
+fn crops_of(m: &Value, ratio: &str) -> Vec<Value> {
+    m["crops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["ratio"] == ratio)
+        .cloned()
+        .collect()
+}
+
+db_test!(crops_keep_the_focal_point_in_frame, |backend| {
+    let app = TestApp::spawn(backend).await;
+    let (_, token) = app.user(Role::Author).await;
+    // The subject at (90 %, 20 %) of a 1200×600 picture.
+    let bytes = marked(1200, 600, 1080, 120);
+    let res = app
+        .multipart(
+            "/api/v1/media",
+            Some(&token),
+            &[("alt", "red"), ("focal_x", "0.9"), ("focal_y", "0.2")],
+            &[("file", "p.png", "image/png", &bytes)],
+        )
+        .await;
+    res.assert_status(201);
+    let m = res.json();
+
+    // The allow-list: three ratios, the allowed widths that fit (up to 1600).
+    let widths = |ratio: &str| -> Vec<u64> {
+        crops_of(&m, ratio)
+            .iter()
+            .map(|c| c["width"].as_u64().unwrap())
+            .collect()
+    };
+    assert_eq!(widths("16x9"), vec![320, 640, 1024]);
+    assert_eq!(widths("1x1"), vec![320]);
+    assert_eq!(widths("4x3"), vec![320, 640]);
+    assert_eq!(m["crops"].as_array().unwrap().len(), 6);
+
+    // Every crop is served, at its size, with the subject where the box
+    // around the focal point puts it.
+    for c in m["crops"].as_array().unwrap() {
+        assert_eq!(c["mime_type"], "image/png");
+        let url = c["url"].as_str().unwrap();
+        assert!(url.ends_with("-90-20.png"), "{url}");
+        let res = app.get(&path_of(url), None).await;
+        res.assert_status(200);
+        assert_eq!(
+            res.header("cache-control").as_deref(),
+            Some("public, max-age=31536000, immutable")
+        );
+        let img = image::load_from_memory(&res.body).unwrap().to_rgba8();
+        let (w, h) = (
+            c["width"].as_u64().unwrap() as u32,
+            c["height"].as_u64().unwrap() as u32,
+        );
+        assert_eq!((img.width(), img.height()), (w, h));
+        let ratio = c["ratio"].as_str().unwrap();
+        let (a, b): (u32, u32) = {
+            let (a, b) = ratio.split_once('x').unwrap();
+            (a.parse().unwrap(), b.parse().unwrap())
+        };
+        assert!((w * b).abs_diff(h * a) <= a.max(b), "{ratio}: {w}x{h}");
+        let (left, top, cw, ch) =
+            newsdesk::media::processing::crop_box(1200, 600, (a, b), (90, 20));
+        let fx = (1080 - left) * w / cw;
+        let fy = (120 - top) * h / ch;
+        assert!(
+            is_red(img.get_pixel(fx.min(w - 1), fy.min(h - 1))),
+            "{ratio} {w}: the subject is not at ({fx}, {fy})"
+        );
+    }
+
+    // The square crop without a focal point would be the centre, which
+    // misses the subject; with it, the subject is in frame.
+    let square = &crops_of(&m, "1x1")[0];
+    let img = image::load_from_memory(
+        &app.get(&path_of(square["url"].as_str().unwrap()), None)
+            .await
+            .body,
+    )
+    .unwrap()
+    .to_rgba8();
+    assert!(img.pixels().any(is_red));
+
+    // A new focal point: new crop URLs, made before the answer, and the
+    // subject out of the square crop now.
+    let path = format!("/api/v1/media/{}", m["id"]);
+    let res = app
+        .patch(&path, Some(&token), &json!({"focal": {"x": 0.1, "y": 0.5}}))
+        .await;
+    res.assert_status(200);
+    let moved = res.json();
+    let square = &crops_of(&moved, "1x1")[0];
+    let url = square["url"].as_str().unwrap();
+    assert!(url.ends_with("320-1x1-10-50.png"), "{url}");
+    let res = app.get(&path_of(url), None).await;
+    res.assert_status(200);
+    let img = image::load_from_memory(&res.body).unwrap().to_rgba8();
+    assert!(!img.pixels().any(is_red));
+    // Without a focal point: the centre.
+    let res = app
+        .patch(&path, Some(&token), &json!({"focal": null}))
+        .await;
+    res.assert_status(200);
+    let centred = res.json();
+    let url = crops_of(&centred, "16x9")[2]["url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(url.ends_with("1024-16x9-50-50.png"), "{url}");
+    app.get(&path_of(&url), None).await.assert_status(200);
+
+    // The same bytes with another focal point: that row's crops exist too.
+    let again = app
+        .multipart(
+            "/api/v1/media",
+            Some(&token),
+            &[("alt", "again"), ("focal_x", "0.33"), ("focal_y", "0.67")],
+            &[("file", "p.png", "image/png", &bytes)],
+        )
+        .await
+        .json();
+    assert_eq!(again["url"], m["url"]);
+    for c in again["crops"].as_array().unwrap() {
+        let url = c["url"].as_str().unwrap();
+        assert!(url.ends_with("-33-67.png"), "{url}");
+        app.get(&path_of(url), None).await.assert_status(200);
+    }
+
+    // Bad input: a focal point out of range makes nothing and is a 422;
+    // crops that were never made, other ratios and wider crops are 404s.
+    let res = app
+        .patch(
+            &path,
+            Some(&token),
+            &json!({"focal": {"x": 0.5, "y": -0.1}}),
+        )
+        .await;
+    assert_eq!(res.assert_problem(422)["errors"][0]["field"], "focal.y");
+    let dir = path_of(m["url"].as_str().unwrap())
+        .rsplit_once('/')
+        .unwrap()
+        .0
+        .to_string();
+    for name in [
+        "640-16x9-70-70.png",
+        "640-3x2-90-20.png",
+        "2400-16x9-90-20.png",
+        "1600-16x9-90-20.png",
+        "640-16x9-090-20.png",
+        "640-16x9-90-20.jpg",
+    ] {
+        app.get(&format!("{dir}/{name}"), None)
+            .await
+            .assert_problem(404);
+    }
 });

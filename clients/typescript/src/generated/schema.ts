@@ -1871,6 +1871,31 @@ export interface components {
              */
             secret: string;
         };
+        /**
+         * @description A copy cropped to a fixed aspect ratio around the focal point (the
+         *     centre without one), in the original's type.
+         */
+        Crop: {
+            /**
+             * @description Width:height, one of `16x9`, `1x1`, `4x3`.
+             * @example 16x9
+             */
+            ratio: string;
+            /**
+             * Format: int32
+             * @example 640
+             */
+            width: number;
+            /**
+             * Format: int32
+             * @example 360
+             */
+            height: number;
+            /** @example http://127.0.0.1:8080/media/files/3f1d…/640-16x9-50-30.jpg */
+            url: string;
+            /** @example image/jpeg */
+            mime_type: string;
+        };
         /** @description Counts of one UTC day. */
         DailyStat: {
             /**
@@ -2043,6 +2068,12 @@ export interface components {
             users: Record<string, never>[];
             /** @description `{id, slug, name, description, created_at, updated_at}` */
             tags: Record<string, never>[];
+            /**
+             * @description The media library's rows: `{id, hash, mime_type, width, height, bytes,
+             *     rendition_widths, alt, caption, credit, focal_x, focal_y, uploaded_by,
+             *     created_at, updated_at}` (the files are not part of the export).
+             */
+            media: Record<string, never>[];
             /** @description Every stored column, with `tags`, `revisions`, `daily_stats`, `old_slugs`. */
             articles: Record<string, never>[];
             /** @description `{id, article_id, parent_id, author_id, body, status, created_at, updated_at}` */
@@ -2178,6 +2209,15 @@ export interface components {
          *       "caption": null,
          *       "created_at": "2024-05-16T01:00:00Z",
          *       "credit": "Photo: Lena Fischer",
+         *       "crops": [
+         *         {
+         *           "height": 360,
+         *           "mime_type": "image/jpeg",
+         *           "ratio": "16x9",
+         *           "url": "http://127.0.0.1:8080/media/files/3f1d…/640-16x9-50-30.jpg",
+         *           "width": 640
+         *         }
+         *       ],
          *       "focal": {
          *         "x": 0.5,
          *         "y": 0.3
@@ -2239,6 +2279,13 @@ export interface components {
             focal?: null | components["schemas"]["Focal"];
             renditions: components["schemas"]["Rendition"][];
             srcset: string;
+            /**
+             * @description Fixed aspect ratios (`16x9`, `1x1`, `4x3`) at the allowed widths up
+             *     to 1600 that fit in the picture, cropped around `focal`. Their URLs
+             *     change when the focal point does. For `<img srcset>`: the entries
+             *     of one `ratio`.
+             */
+            crops: components["schemas"]["Crop"][];
             uploaded_by?: null | components["schemas"]["Uploader"];
             /** Format: date-time */
             created_at: string;
@@ -2556,6 +2603,13 @@ export interface components {
                 focal?: null | components["schemas"]["Focal"];
                 renditions: components["schemas"]["Rendition"][];
                 srcset: string;
+                /**
+                 * @description Fixed aspect ratios (`16x9`, `1x1`, `4x3`) at the allowed widths up
+                 *     to 1600 that fit in the picture, cropped around `focal`. Their URLs
+                 *     change when the focal point does. For `<img srcset>`: the entries
+                 *     of one `ratio`.
+                 */
+                crops: components["schemas"]["Crop"][];
                 uploaded_by?: null | components["schemas"]["Uploader"];
                 /** Format: date-time */
                 created_at: string;
@@ -7419,7 +7473,7 @@ export interface operations {
             path: {
                 /** @description The picture's content hash */
                 hash: string;
-                /** @description `original.EXT` or `WIDTH.EXT` */
+                /** @description `original.EXT`, `WIDTH.EXT` or a crop's `WIDTH-RATIO-FX-FY.EXT` (focal point in whole percent) */
                 file: string;
             };
             cookie?: never;
