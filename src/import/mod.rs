@@ -329,20 +329,11 @@ fn ensure_account(
     if let Some(id) = mapped(conn, source, "user", &u.source_id)? {
         return Ok(id);
     }
-    let email = u
-        .email
-        .as_deref()
-        .map(|e| e.trim().to_lowercase())
-        .filter(|e| {
-            let mut v = Validator::new();
-            v.email("email", e);
-            v.finish().is_ok()
-        })
-        .unwrap_or_else(|| {
-            let local = crate::slug::slugify(&format!("{source} {}", u.source_id))
-                .unwrap_or_else(|| source.to_string());
-            format!("{local}@imported.invalid")
-        });
+    let email = usable_email(u.email.as_deref()).unwrap_or_else(|| {
+        let local = crate::slug::slugify(&format!("{source} {}", u.source_id))
+            .unwrap_or_else(|| source.to_string());
+        format!("{local}@imported.invalid")
+    });
     let id = match users::find_by_email(conn, &email)? {
         // Someone already here: their stories join their account.
         Some(row) => row.id,
@@ -531,17 +522,19 @@ fn write_comments(
     Ok(())
 }
 
+/// A source's email address, trimmed and lower-cased, when it is one the
+/// API would accept.
+fn usable_email(raw: Option<&str>) -> Option<String> {
+    raw.map(|e| e.trim().to_lowercase()).filter(|e| {
+        let mut v = Validator::new();
+        v.email("email", e);
+        v.finish().is_ok()
+    })
+}
+
 /// A commenter as a source person: known by email, else by name.
 fn commenter(source: &str, c: &SourceComment) -> SourceUser {
-    let email = c
-        .author_email
-        .as_deref()
-        .map(|e| e.trim().to_lowercase())
-        .filter(|e| {
-            let mut v = Validator::new();
-            v.email("email", e);
-            v.finish().is_ok()
-        });
+    let email = usable_email(c.author_email.as_deref());
     let name = clean_text(&c.author_name, 100);
     let name = if name.is_empty() {
         "Anonymous".to_string()
