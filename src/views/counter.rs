@@ -34,6 +34,9 @@ const VISIBILITY_CAPACITY: u64 = 100_000;
 
 type Key = (i64, NaiveDate);
 
+/// (article, day) rows written per flush transaction.
+pub const FLUSH_ROWS: usize = 200;
+
 pub struct Views {
     db: Db,
     buffer: Mutex<HashMap<Key, u64>>,
@@ -119,42 +122,46 @@ impl Views {
             .is_empty()
     }
 
-    /// Writes the buffered views in one transaction and returns how many
-    /// were taken from the buffer. On failure they are put back.
+    /// Writes the buffered views and returns how many were taken from the
+    /// buffer. They go in transactions of [`FLUSH_ROWS`] rows each, in
+    /// article order: a transaction holds the row locks of its articles
+    /// until it commits, and a comment on one of them waits for that, so
+    /// one transaction over thousands of articles (a busy minute, or three
+    /// instances flushing in turn) would hold up comments for seconds.
+    /// On failure the rows not yet written are put back.
     pub fn flush_blocking(&self) -> Result<u64, ApiError> {
         let _one_at_a_time = self.flushing.lock().unwrap_or_else(|p| p.into_inner());
-        let batch: Vec<(Key, u64)> = {
+        let mut batch: Vec<(Key, u64)> = {
             let mut buffer = self.buffer.lock().unwrap_or_else(|p| p.into_inner());
             std::mem::take(&mut *buffer).into_iter().collect()
         };
         if batch.is_empty() {
             return Ok(0);
         }
-        let total: u64 = batch.iter().map(|(_, n)| n).sum();
-        let start = Instant::now();
-        let result = self
-            .db
-            .write_blocking(|conn| Ok(queries::apply_views(conn, &batch)?));
-        let elapsed = start.elapsed().as_secs_f64();
-        match result {
-            Ok(()) => {
-                self.flush_seconds
-                    .with_label_values(&["ok"])
-                    .observe(elapsed);
-                self.buffered.sub(i64::try_from(total).unwrap_or(i64::MAX));
-                Ok(total)
-            }
-            Err(e) => {
-                self.flush_seconds
-                    .with_label_values(&["error"])
-                    .observe(elapsed);
+        batch.sort_unstable();
+        let mut written = 0;
+        for (i, chunk) in batch.chunks(FLUSH_ROWS).enumerate() {
+            let start = Instant::now();
+            let result = self
+                .db
+                .write_blocking(|conn| Ok(queries::apply_views(conn, chunk)?));
+            let elapsed = start.elapsed().as_secs_f64();
+            let outcome = if result.is_ok() { "ok" } else { "error" };
+            self.flush_seconds
+                .with_label_values(&[outcome])
+                .observe(elapsed);
+            if let Err(e) = result {
                 let mut buffer = self.buffer.lock().unwrap_or_else(|p| p.into_inner());
-                for (key, n) in batch {
-                    *buffer.entry(key).or_default() += n;
+                for (key, n) in &batch[i * FLUSH_ROWS..] {
+                    *buffer.entry(*key).or_default() += n;
                 }
-                Err(e)
+                return Err(e);
             }
+            let n: u64 = chunk.iter().map(|(_, n)| n).sum();
+            self.buffered.sub(i64::try_from(n).unwrap_or(i64::MAX));
+            written += n;
         }
+        Ok(written)
     }
 
     /// `flush_blocking` on a blocking thread.
