@@ -173,7 +173,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         } => system.block_on(async move {
             let db = startup::prepare_database(&config).await?;
             let media = config.media.clone();
-            actix_web::web::block(move || seed(&db, &media, demo, articles, activity)).await?
+            actix_web::web::block(move || {
+                seed(&db, &media, demo, articles, activity)?;
+                db.analyze(crate::db::Planner::Full)
+            })
+            .await?
         }),
         Command::Media {
             command: MediaCommand::Rebuild { orphan_age },
@@ -209,6 +213,7 @@ fn import(db: &Db, source: ImportSource, urls: crate::feeds::PublicUrls) -> anyh
     let summary = crate::import::import_file(db, kind, &file, urls, &bar);
     bar.finish_and_clear();
     let summary = summary?;
+    db.analyze(crate::db::Planner::Full)?;
     print!("{summary}");
     println!("in {:.1}s", start.elapsed().as_secs_f64());
     Ok(())

@@ -197,9 +197,22 @@ const HOUSEKEEPING_INTERVAL: std::time::Duration = std::time::Duration::from_sec
 /// (hourly). A user's own expired rows also go at each of their sign-ins.
 const TOKEN_PURGE_EVERY: u64 = 60;
 
+/// The planner's statistics are refreshed every this many housekeeping
+/// rounds (hourly), as SQLite recommends for long-lived connections.
+const PLANNER_EVERY: u64 = 60;
+
+/// Refreshes the planner's statistics (see [`Db::analyze`]); a failure is
+/// logged, never fatal: the queries stay right, only maybe slower.
+fn refresh_planner(db: &Db) {
+    if let Err(e) = db.analyze(crate::db::Planner::Refresh) {
+        tracing::warn!(error = %e, "could not refresh the planner's statistics");
+    }
+}
+
 /// Periodic housekeeping: forgets rate-limit state of clients that are back
 /// to a full allowance (bounds memory), and deletes expired refresh-token
-/// rows so the table holds live sessions (and recent reuse markers) only.
+/// rows so the table holds live sessions (and recent reuse markers) only,
+/// and keeps the query planner's statistics current.
 fn spawn_housekeeping(state: web::Data<AppState>) -> actix_web::rt::task::JoinHandle<()> {
     actix_web::rt::spawn(async move {
         let start = actix_web::rt::time::Instant::now() + HOUSEKEEPING_INTERVAL;
@@ -207,6 +220,10 @@ fn spawn_housekeeping(state: web::Data<AppState>) -> actix_web::rt::task::JoinHa
         for round in 1u64.. {
             tick.tick().await;
             state.limits.clean();
+            if round % PLANNER_EVERY == 0 {
+                let db = state.db.clone();
+                let _ = web::block(move || refresh_planner(&db)).await;
+            }
             if round % TOKEN_PURGE_EVERY != 0 {
                 continue;
             }
@@ -248,6 +265,7 @@ pub async fn prepare_database(config: &Config) -> anyhow::Result<Db> {
             db.migrate()?;
             bootstrap_admin(&db, &config)
         })?;
+        refresh_planner(&db);
         Ok(db)
     })
     .await?
