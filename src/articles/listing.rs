@@ -30,7 +30,7 @@ use moka::sync::Cache;
 
 use super::dto::StatusFilter;
 use super::queries::{ArticleSummaryRow, AuthorRow};
-use crate::db::schema::{article_tags, articles, users};
+use crate::db::schema::{article_tags, articles};
 use crate::db::search::{SearchQuery, articles_fts};
 use crate::db::{Backend, DbBackend, DbConnection};
 use crate::error::ApiError;
@@ -227,10 +227,8 @@ pub struct ListRow {
     pub rank: Option<f64>,
 }
 
-type JoinQs = diesel::dsl::InnerJoinQuerySource<articles::table, users::table>;
-
 /// The rank column of pages not ordered by relevance.
-fn no_rank() -> Box<dyn BoxableExpression<JoinQs, DbBackend, SqlType = Nullable<Double>>> {
+fn no_rank<QS>() -> Box<dyn BoxableExpression<QS, DbBackend, SqlType = Nullable<Double>>> {
     Box::new(sql::<Nullable<Double>>("CAST(NULL AS DOUBLE PRECISION)"))
 }
 
@@ -253,20 +251,19 @@ pub fn rows(
 ) -> QueryResult<Vec<ListRow>> {
     let field = sort.field;
     let desc = sort.desc;
+    // A deferred join: the page's ids (and ranks) first, from the sort and
+    // filter columns alone, which covering indices hold; then the rows of
+    // those ids only. Reading an article row costs its body's overflow
+    // pages, so a page must not read the rows it filters out or skips.
     let base = || {
         filtered!(
             articles::table
-                .inner_join(users::table)
-                .select((
-                    ArticleSummaryRow::as_select(),
-                    AuthorRow::as_select(),
-                    no_rank(),
-                ))
+                .select((articles::id, no_rank()))
                 .into_boxed::<DbBackend>(),
             f
         )
     };
-    type Raw = (ArticleSummaryRow, AuthorRow, Option<f64>);
+    type Raw = (i64, Option<f64>);
     let key = seek.map(|s| (&s.key, s.id));
     let rows: Vec<Raw> = match field {
         RELEVANCE => {
@@ -292,15 +289,10 @@ pub fn rows(
                 Backend::Sqlite => ranked!(
                     filtered!(
                         articles::table
-                            .inner_join(users::table)
                             .inner_join(
                                 articles_fts::table.on(articles_fts::rowid.eq(articles::id))
                             )
-                            .select((
-                                ArticleSummaryRow::as_select(),
-                                AuthorRow::as_select(),
-                                s.rank(),
-                            ))
+                            .select((articles::id, s.rank()))
                             .into_boxed::<DbBackend>(),
                         f,
                         false
@@ -311,12 +303,7 @@ pub fn rows(
                 ),
                 Backend::Postgres => ranked!(filtered!(
                     articles::table
-                        .inner_join(users::table)
-                        .select((
-                            ArticleSummaryRow::as_select(),
-                            AuthorRow::as_select(),
-                            s.rank(),
-                        ))
+                        .select((articles::id, s.rank()))
                         .into_boxed::<DbBackend>(),
                     f
                 )),
@@ -447,15 +434,13 @@ pub fn rows(
                 .load(conn)?
         }
     };
-    let rows = rows
-        .into_iter()
-        .map(|(article, author, rank)| ListRow {
-            article,
-            author,
-            rank,
-        })
-        .collect();
-    Ok(rows)
+    let ids: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
+    let ranks: std::collections::HashMap<i64, Option<f64>> = rows.into_iter().collect();
+    let mut page = super::queries::list_rows_by_ids(conn, &ids)?;
+    for row in &mut page {
+        row.rank = ranks.get(&row.article.id).copied().flatten();
+    }
+    Ok(page)
 }
 
 /// A search ranked by relevance ranks at most this many matches, the
