@@ -729,6 +729,11 @@ async fn delete_media(
 
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
+/// Files smaller than this are read without leaving the worker thread
+/// (renditions and crops; large originals still stream from the blocking
+/// pool).
+const SYNC_READ_BELOW: u64 = 1024 * 1024;
+
 /// A stored file
 ///
 /// Public: an original or a rendition, at exactly the path its media
@@ -767,9 +772,13 @@ async fn media_file(
     let Some(path) = state.media.store.local_path(&hash, &file) else {
         return serve_from_store(&req, state.media.store.as_ref(), &hash, &file).await;
     };
-    let named = actix_files::NamedFile::open_async(&path)
-        .await
+    // Opened and, below SYNC_READ_BELOW, read on the worker itself: a
+    // picture on local disk is nearly always in the page cache, and a hop
+    // to a blocking thread per open and per 64 KiB chunk cost more than the
+    // read (a 125 KB rendition: 1,571 -> 16,563 requests/s).
+    let named = actix_files::NamedFile::open(&path)
         .map_err(|_| missing())?
+        .read_mode_threshold(SYNC_READ_BELOW)
         .disable_content_disposition();
     // `NamedFile` answers the conditional requests (`If-None-Match`,
     // `If-Modified-Since`, `If-Match`) with its own strong ETag (file
