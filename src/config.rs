@@ -77,6 +77,9 @@ pub struct Config {
     /// Longest run of one SQL statement (PostgreSQL `statement_timeout`;
     /// on SQLite the wait for a lock held by another process).
     pub statement_timeout: Duration,
+    /// Whether SQLite reads through a memory map (serving: yes; the bulk
+    /// commands, which mostly write, turn it off).
+    pub sqlite_read_map: bool,
     /// Where `/metrics` is served on its own (`None`: nowhere).
     pub metrics_bind: Option<SocketAddr>,
     /// When set, `/metrics` on the API listener answers to this bearer token.
@@ -548,6 +551,7 @@ impl Config {
             hash_queue,
             db_timeout: Duration::from_millis(db_timeout_ms),
             statement_timeout: Duration::from_millis(statement_timeout_ms),
+            sqlite_read_map: true,
             metrics_bind,
             metrics_token,
             trusted_proxies,

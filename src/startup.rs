@@ -256,6 +256,7 @@ pub async fn prepare_database(config: &Config) -> anyhow::Result<Db> {
         let limits = crate::db::Limits {
             connection_timeout: config.db_timeout,
             statement_timeout: config.statement_timeout,
+            read_map: config.sqlite_read_map,
         };
         let db = Db::connect_with(&config.database_url, config.db_pool_size, limits)?
             .with_replicas(&config.read_urls, config.db_pool_size);

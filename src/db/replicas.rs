@@ -54,9 +54,7 @@ impl Replicas {
                     .min_idle(Some(0))
                     .test_on_check_out(true)
                     .connection_timeout(CONNECT_WAIT)
-                    .connection_customizer(Box::new(ConnectionSettings {
-                        statement_timeout_ms: limits.statement_timeout.as_millis(),
-                    }))
+                    .connection_customizer(Box::new(ConnectionSettings::new(&limits)))
                     .build_unchecked(ConnectionManager::<DbConnection>::new(&url.target));
                 Replica {
                     pool,
