@@ -224,21 +224,43 @@ def main():
         record(name, "off", measure(with_base(urls, base), a))
     for name, urls, method, headers, body in writes:
         record(name, "-", measure(with_base(urls, base), a, method, headers, body))
+    # What the safety measures cost (issue 10), cache off: the same reads
+    # signed in (each request checks the account's current state), and the
+    # same writes with the rate limiters on (a quota no client reaches).
+    secured = [
+        ("every article by slug, shuffled, signed in", reads[1][1], "GET", [auth], None),
+        ("list page 1, signed in", reads[3][1], "GET", [auth], None),
+    ]
+    for name, urls, method, headers, body in secured[:2]:
+        record(name, "off", measure(with_base(urls, base), a, method, headers, body))
     peak_off = rss_kb(server.proc.pid, "VmHWM")
+    anon_off = rss_kb(server.proc.pid, "RssAnon")
+    server.stop()
+
+    limited = dict(env, NEWSDESK_READ_CACHE_MS="0", NEWSDESK_RATE_VIEWS="100000000/1m",
+                   NEWSDESK_RATE_COMMENTS="100000000/1m")
+    server = Server([a.bin, "serve"], limited, log)
+    for name, urls, method, headers, body in writes[0::2]:
+        name = f"{name}, rate limit on"
+        secured.append((name, urls, method, headers, body))
+        record(name, "off", measure(with_base(urls, server.base), a, method, headers, body))
     server.stop()
 
     server = Server([a.bin, "serve"], env, log)
     for name, urls in reads:
         record(name, "on", measure(with_base(urls, server.base), a))
     peak_on = rss_kb(server.proc.pid, "VmHWM")
+    anon_on = rss_kb(server.proc.pid, "RssAnon")
     server.stop()
 
     peak = max(x for x in (peak_off, peak_on, 0) if x is not None)
+    anon = max(x for x in (anon_off, anon_on, 0) if x is not None)
     report = {
         "label": a.label, "backend": a.backend, "articles": a.articles,
         "seed_seconds": a.seed_seconds, "connections": a.connections,
         "duration_s": a.duration, "cpus": os.cpu_count(), "machine": platform.platform(),
         "ceiling_rps": ceil["rps"], "peak_rss_mb": round(peak / 1024, 1),
+        "private_rss_mb": round(anon / 1024, 1),
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "results": results,
     }
@@ -259,7 +281,18 @@ def main():
     for name, *_ in writes:
         w = by[(name, "-")]
         print(f"| {name} | – | {w['rps']:.0f} | {w['ratio']:.4f}× | {w['p99_ms']:.1f} | {w['errors']} |")
-    print(f"\nPeak RSS of the server: {report['peak_rss_mb']} MB; seeding took {a.seed_seconds} s.")
+    print("\nWhat the safety measures cost (cache off; issue 10):\n")
+    print("| request | without | with | ratio |")
+    print("|---|---:|---:|---:|")
+    plain = {"every article by slug, shuffled, signed in": "every article by slug, shuffled",
+             "list page 1, signed in": "list page 1"}
+    for name, *_ in secured:
+        base_name = plain.get(name, name.replace(", rate limit on", ""))
+        w, wo = by[(name, "off")], by.get((base_name, "off")) or by[(base_name, "-")]
+        print(f"| {name} | {wo['rps']:.0f} | {w['rps']:.0f} | {w['rps'] / (wo['rps'] or 1):.2f}× |")
+    print(f"\nPeak RSS of the server: {report['peak_rss_mb']} MB (with the database "
+          f"file's pages each SQLite connection maps; private memory at the end: "
+          f"{report['private_rss_mb']} MB); seeding took {a.seed_seconds} s.")
     print(f"JSON: {a.out}")
 
 
