@@ -8,6 +8,7 @@
 #   bench/media.sh             3 uploads, 10 s per URL, 32 connections
 #   bench/media.sh --quick     2 uploads, 3 s per URL
 #   bench/media.sh --bin PATH  another newsdesk binary
+#   bench/media.sh --width W   the rendition served (320, 640, 1024, 1600; default 1024)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,13 +16,15 @@ duration=10
 connections=32
 uploads=3
 bin_override=""
+width=1024
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) duration=3; uploads=2; shift ;;
     --duration) duration="$2"; shift 2 ;;
     --connections) connections="$2"; shift 2 ;;
     --bin) bin_override="$2"; shift 2 ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    --width) width="$2"; shift 2 ;;
+    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
 done
@@ -87,10 +90,10 @@ for i in $(seq 1 "$uploads"); do
   echo "   upload $i: ${out} s"
 done
 
-rendition=$(python3 - "$work/upload-1.json" <<'PY'
+rendition=$(python3 - "$work/upload-1.json" "$width" <<'PY'
 import json, sys
 m = json.load(open(sys.argv[1]))
-print(next(r["url"] for r in m["renditions"] if r["width"] == 1024 and r["mime_type"] == "image/jpeg"))
+print(next(r["url"] for r in m["renditions"] if r["width"] == int(sys.argv[2]) and r["mime_type"] == "image/jpeg"))
 PY
 )
 size=$(curl -fs "$rendition" | wc -c)
@@ -122,6 +125,6 @@ done
 echo
 echo "| URL | requests/s | p50 ms | p99 ms | non-200 |"
 echo "|---|---|---|---|---|"
-echo "| rendition 1024.jpg ($size bytes) | $r_rps | $r_p50 | $r_p99 | $r_bad |"
+echo "| rendition $width.jpg ($size bytes) | $r_rps | $r_p50 | $r_p99 | $r_bad |"
 echo "| /healthz | $h_rps | $h_p50 | $h_p99 | $h_bad |"
 python3 -c "print('rendition / healthz: %.0f %%' % (100.0 * $r_rps / max($h_rps, 1)))"
