@@ -144,8 +144,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         // migration from the command line may take its time.
         config.statement_timeout = std::time::Duration::from_secs(86_400);
         config.db_timeout = std::time::Duration::from_secs(60);
-        // Bulk loads write page after page: a memory map only adds a
-        // lookup and a copy per page there (a seed took 45% longer).
+        // The memory map serves many concurrent readers; a bulk command is
+        // one connection that mostly writes. (The seed slowdown once blamed
+        // on it came from statistics of an empty site: see `Db::analyze`.)
         config.sqlite_read_map = false;
     }
     init_logging(&config);
