@@ -28,6 +28,7 @@ pub mod sitemaps;
 pub mod slug;
 pub mod startup;
 pub mod state;
+pub mod stats;
 pub mod tags;
 pub mod time;
 pub mod users;

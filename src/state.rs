@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use crate::articles::listing::ListIndex;
-use crate::articles::popular::Rankings;
 use crate::auth::JwtKeys;
 use crate::auth::current::Accounts;
 use crate::auth::hasher::Hasher;
@@ -14,7 +13,8 @@ use crate::db::{Backend, Db};
 use crate::http::read_cache::ReadCache;
 use crate::http::writes::Writes;
 use crate::metrics::Metrics;
-use crate::views::Views;
+use crate::stats::Views;
+use crate::stats::popular::Rankings;
 use crate::views::dedup::ViewDedup;
 
 pub struct AppState {

@@ -6,7 +6,6 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::time::to_api;
 use crate::validate::double_option;
 
 /// Where an article stands. A `published` article whose `published_at` is
@@ -455,6 +454,8 @@ pub struct RevisionListQuery {
     pub sort: Option<String>,
 }
 
+crate::list_query!(RevisionListQuery, ["version"], "-version");
+
 /// Who made a revision (`null` once that user is deleted).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct EditorRef {
@@ -599,95 +600,6 @@ pub struct ArticleStats {
     #[schema(example = 12)]
     pub comment_count: i64,
     pub daily: Vec<DailyStat>,
-}
-
-impl From<super::queries::AuthorRow> for AuthorRef {
-    fn from(a: super::queries::AuthorRow) -> Self {
-        Self {
-            id: a.id,
-            slug: a.slug,
-            name: a.name,
-            avatar_url: a.avatar_url,
-        }
-    }
-}
-
-impl Article {
-    pub fn from_parts(
-        r: super::queries::ArticleRow,
-        author: super::queries::AuthorRow,
-        tags: Vec<TagRef>,
-    ) -> Self {
-        Self {
-            id: r.id,
-            slug: r.slug,
-            title: r.title,
-            subtitle: r.subtitle,
-            excerpt: r.excerpt,
-            body: r.body,
-            body_format: BodyFormat::parse(&r.body_format).unwrap_or_default(),
-            body_html: r.body_html,
-            status: ArticleStatus::parse(&r.status).unwrap_or(ArticleStatus::Draft),
-            published_at: r.published_at.map(to_api),
-            created_at: to_api(r.created_at),
-            updated_at: to_api(r.updated_at),
-            version: r.version,
-            feature_image: r.feature_image,
-            feature_image_id: r.feature_image_id,
-            feature_image_media: None,
-            reading_time_minutes: r.reading_time_minutes,
-            comments_enabled: r.comments_enabled,
-            meta_title: r.meta_title,
-            meta_description: r.meta_description,
-            canonical_url: r.canonical_url,
-            author: author.into(),
-            tags,
-            view_count: r.view_count,
-            comment_count: r.comment_count,
-        }
-    }
-}
-
-impl ArticleListItem {
-    /// `body` is `(body, body_html)` when the list includes bodies.
-    pub fn from_parts(
-        r: super::queries::ArticleSummaryRow,
-        author: super::queries::AuthorRow,
-        tags: Vec<TagRef>,
-        body: Option<(String, String)>,
-    ) -> Self {
-        let (body, body_html) = match body {
-            Some((b, h)) => (Some(b), Some(h)),
-            None => (None, None),
-        };
-        Self {
-            id: r.id,
-            slug: r.slug,
-            title: r.title,
-            subtitle: r.subtitle,
-            excerpt: r.excerpt,
-            body,
-            body_format: BodyFormat::parse(&r.body_format).unwrap_or_default(),
-            body_html,
-            status: ArticleStatus::parse(&r.status).unwrap_or(ArticleStatus::Draft),
-            published_at: r.published_at.map(to_api),
-            created_at: to_api(r.created_at),
-            updated_at: to_api(r.updated_at),
-            version: r.version,
-            feature_image: r.feature_image,
-            feature_image_id: r.feature_image_id,
-            feature_image_media: None,
-            reading_time_minutes: r.reading_time_minutes,
-            comments_enabled: r.comments_enabled,
-            meta_title: r.meta_title,
-            meta_description: r.meta_description,
-            canonical_url: r.canonical_url,
-            author: author.into(),
-            tags,
-            view_count: r.view_count,
-            comment_count: r.comment_count,
-        }
-    }
 }
 
 impl Article {

@@ -28,14 +28,16 @@ use diesel::prelude::*;
 use diesel::sql_types::{Bool, Double, Nullable, Timestamp};
 use moka::sync::Cache;
 
-use super::dto::StatusFilter;
+use super::dto::{ArticleListQuery, StatusFilter};
 use super::queries::{ArticleSummaryRow, AuthorRow};
+use crate::db::keyset::FromCursor;
 use crate::db::schema::{article_tags, articles};
 use crate::db::search::{SearchQuery, articles_fts};
 use crate::db::{Backend, DbBackend, DbConnection};
 use crate::error::ApiError;
+use crate::http::list::Paging;
 use crate::http::writes::Writes;
-use crate::http::{PageRequest, Sort};
+use crate::http::{ListQuery, PageRequest, Sort};
 
 /// Which articles a list shows. Built by the handler from the caller's
 /// role and the query string; `tag_ids` and `author_id` are already
@@ -64,6 +66,26 @@ impl ArticleFilter {
     /// left out until their time.
     fn hides_scheduled(&self) -> bool {
         self.visible_only || self.status == Some(StatusFilter::Scheduled)
+    }
+
+    /// The tag of a public list filtered by one tag and at most dates: its
+    /// pages and total are read from that tag's links alone, whose covering
+    /// index `(tag_id, article_status, article_published_at, article_id)`
+    /// holds each article's visibility, never from the articles.
+    fn public_tag(&self) -> Option<i64> {
+        match self.tag_ids.as_slice() {
+            [tag]
+                if self.visible_only
+                    && self.owner.is_none()
+                    && matches!(self.status, None | Some(StatusFilter::Published))
+                    && self.author_id.is_none()
+                    && self.search.is_none()
+                    && self.min_id.is_none() =>
+            {
+                Some(*tag)
+            }
+            _ => None,
+        }
     }
 
     /// Whether rows without `published_at` can be in the result.
@@ -187,21 +209,56 @@ pub struct Seek {
 /// The pseudo sort field of search results without an explicit sort.
 pub const RELEVANCE: &str = "relevance";
 
-/// Reads a cursor's key for the given sort field; `None` when it cannot
-/// be one this API issued for that sort.
-pub fn parse_seek(field: &str, key: Option<&str>, id: i64) -> Option<Seek> {
-    let key = match field {
-        "published_at" => SeekKey::Time(match key {
-            None => None,
-            Some(k) => Some(crate::time::parse_rfc3339(k)?),
-        }),
-        "updated_at" => SeekKey::Time(Some(crate::time::parse_rfc3339(key?)?)),
-        "title" => SeekKey::Text(key?.to_string()),
-        "view_count" | "comment_count" => SeekKey::Int(key?.parse().ok()?),
-        RELEVANCE => SeekKey::Float(key?.parse::<f64>().ok().filter(|f| f.is_finite())?),
-        _ => return None,
-    };
-    Some(Seek { key, id })
+/// The sort fields of article lists, besides [`RELEVANCE`].
+pub const SORTS: &[&str] = &[
+    "published_at",
+    "updated_at",
+    "title",
+    "view_count",
+    "comment_count",
+];
+
+/// `-published_at` by default, or relevance when searching without `sort`.
+impl ListQuery for ArticleListQuery {
+    const SORTS: &'static [&'static str] = SORTS;
+    const DEFAULT_SORT: &'static str = "-published_at";
+
+    fn paging(&self) -> Paging<'_> {
+        Paging {
+            page: self.page,
+            per_page: self.per_page,
+            after: self.after.as_deref(),
+            sort: self.sort.as_deref(),
+        }
+    }
+
+    fn sort(&self) -> Result<Sort, ApiError> {
+        match (&self.sort, super::content::query_text(self.q.as_deref())) {
+            (None, Some(_)) => Ok(Sort {
+                field: RELEVANCE,
+                desc: false,
+            }),
+            _ => Sort::parse(self.sort.as_deref(), SORTS, Self::DEFAULT_SORT),
+        }
+    }
+}
+
+/// Reads a cursor's key for the given sort field.
+impl FromCursor for Seek {
+    fn from_cursor(field: &str, key: Option<&str>, id: i64) -> Option<Seek> {
+        let key = match field {
+            "published_at" => SeekKey::Time(match key {
+                None => None,
+                Some(k) => Some(crate::time::parse_rfc3339(k)?),
+            }),
+            "updated_at" => SeekKey::Time(Some(crate::time::parse_rfc3339(key?)?)),
+            "title" => SeekKey::Text(key?.to_string()),
+            "view_count" | "comment_count" => SeekKey::Int(key?.parse().ok()?),
+            RELEVANCE => SeekKey::Float(key?.parse::<f64>().ok().filter(|f| f.is_finite())?),
+            _ => return None,
+        };
+        Some(Seek { key, id })
+    }
 }
 
 /// The cursor key of a list row under the given sort field.
@@ -234,9 +291,29 @@ fn no_rank<QS>() -> Box<dyn BoxableExpression<QS, DbBackend, SqlType = Nullable<
 
 /// How many articles match the filter.
 pub fn count(conn: &mut DbConnection, f: &ArticleFilter) -> QueryResult<i64> {
+    if let Some(tag) = f.public_tag() {
+        return tag_links(f, tag).count().get_result::<i64>(conn);
+    }
     filtered!(articles::table.into_boxed::<DbBackend>(), f)
         .count()
         .get_result::<i64>(conn)
+}
+
+/// The visible links of one tag, within the filter's dates: what
+/// [`ArticleFilter::public_tag`] lists.
+fn tag_links(f: &ArticleFilter, tag: i64) -> article_tags::BoxedQuery<'static, DbBackend> {
+    let mut q = article_tags::table
+        .filter(article_tags::tag_id.eq(tag))
+        .filter(article_tags::article_status.eq("published"))
+        .filter(article_tags::article_published_at.le(f.now))
+        .into_boxed::<DbBackend>();
+    if let Some(t) = f.published_after {
+        q = q.filter(article_tags::article_published_at.gt(t));
+    }
+    if let Some(t) = f.published_before {
+        q = q.filter(article_tags::article_published_at.lt(t));
+    }
+    q
 }
 
 /// Up to `limit` rows in `sort` order, after `seek` when given, skipping
@@ -265,6 +342,24 @@ pub fn rows(
     };
     type Raw = (i64, Option<f64>);
     let key = seek.map(|s| (&s.key, s.id));
+    if let Some(tag) = f.public_tag().filter(|_| field == "published_at") {
+        let seek = match key {
+            Some((SeekKey::Time(Some(k)), id)) => Some((*k, id)),
+            Some(_) => return Ok(Vec::new()),
+            None => None,
+        };
+        let ids: Vec<i64> = crate::order_and_seek!(
+            tag_links(f, tag).select(article_tags::article_id),
+            article_tags::article_published_at,
+            article_tags::article_id,
+            desc,
+            seek
+        )
+        .offset(offset)
+        .limit(limit)
+        .load(conn)?;
+        return rows_of(conn, ids.into_iter().map(|id| (id, None)).collect());
+    }
     let rows: Vec<Raw> = match field {
         RELEVANCE => {
             let Some(s) = &f.search else {
@@ -434,13 +529,18 @@ pub fn rows(
                 .load(conn)?
         }
     };
-    let ids: Vec<i64> = rows.iter().map(|(id, _)| *id).collect();
-    let ranks: std::collections::HashMap<i64, Option<f64>> = rows.into_iter().collect();
-    let mut page = super::queries::list_rows_by_ids(conn, &ids)?;
-    for row in &mut page {
+    rows_of(conn, rows)
+}
+
+/// The list rows of a page's ids, in that order, with their ranks.
+fn rows_of(conn: &mut DbConnection, page: Vec<(i64, Option<f64>)>) -> QueryResult<Vec<ListRow>> {
+    let ids: Vec<i64> = page.iter().map(|(id, _)| *id).collect();
+    let ranks: std::collections::HashMap<i64, Option<f64>> = page.into_iter().collect();
+    let mut rows = super::queries::list_rows_by_ids(conn, &ids)?;
+    for row in &mut rows {
         row.rank = ranks.get(&row.article.id).copied().flatten();
     }
-    Ok(page)
+    Ok(rows)
 }
 
 /// A search ranked by relevance ranks at most this many matches, the
@@ -676,6 +776,25 @@ pub fn anchors(conn: &mut DbConnection, f: &ArticleFilter, sort: Sort) -> QueryR
             };
             every_stride(q.load::<($ty, i64)>(conn)?, $key)
         }};
+    }
+    if let Some(tag) = f.public_tag().filter(|_| sort.field == "published_at") {
+        let q = tag_links(f, tag)
+            .select((article_tags::article_published_at, article_tags::article_id));
+        let q = if sort.desc {
+            q.order((
+                article_tags::article_published_at.desc(),
+                article_tags::article_id.desc(),
+            ))
+        } else {
+            q.order((
+                article_tags::article_published_at.asc(),
+                article_tags::article_id.asc(),
+            ))
+        };
+        return Ok(every_stride(
+            q.load::<(Option<NaiveDateTime>, i64)>(conn)?,
+            SeekKey::Time,
+        ));
     }
     Ok(match sort.field {
         "published_at" => {

@@ -1,13 +1,12 @@
 //! Articles: the newsroom's content. Public reading (list with filters,
 //! search and both pagination styles, lookup by id or slug), writing by
 //! authors and editors with versions, revisions and slug redirects, and the
-//! read side of the counters (popular lists, per-article stats) that the
-//! views and comments modules write.
+//! endpoints of the counters (popular lists, per-article stats) that
+//! [`crate::stats`] keeps.
 
 pub mod content;
 pub mod dto;
 pub mod listing;
-pub mod popular;
 pub mod queries;
 pub mod render;
 pub mod routes;

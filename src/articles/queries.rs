@@ -4,18 +4,15 @@
 //!
 //! The article list itself lives in `listing`.
 
-use chrono::{NaiveDate, NaiveDateTime};
-use diesel::dsl::sql;
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool};
 
-use super::dto::{Metric, TagRef};
+use super::dto::{Article, ArticleListItem, ArticleStatus, AuthorRef, BodyFormat, TagRef};
 use super::listing::ListRow;
-use crate::db::schema::{
-    article_daily_stats, article_revisions, article_tags, articles, slug_redirects, tags, users,
-};
+use crate::db::schema::{article_revisions, article_tags, articles, slug_redirects, tags, users};
 use crate::db::{DbBackend, DbConnection};
 use crate::http::PageRequest;
+use crate::time::to_api;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = articles)]
@@ -413,129 +410,6 @@ pub fn user_role(conn: &mut DbConnection, id: i64) -> QueryResult<Option<String>
         .optional()
 }
 
-/// Daily counters of one article from `since` on, oldest first.
-pub fn daily_stats(
-    conn: &mut DbConnection,
-    id: i64,
-    since: NaiveDate,
-) -> QueryResult<Vec<(NaiveDate, i64, i64)>> {
-    article_daily_stats::table
-        .filter(article_daily_stats::article_id.eq(id))
-        .filter(article_daily_stats::day.ge(since))
-        .order(article_daily_stats::day.asc())
-        .select((
-            article_daily_stats::day,
-            article_daily_stats::views,
-            article_daily_stats::comments,
-        ))
-        .load(conn)
-}
-
-/// Ids of the visible articles with the highest `metric` since `since`
-/// (all time when `None`), best first; ties go to the newer article.
-/// Articles with nothing counted are left out.
-pub fn popular_ids(
-    conn: &mut DbConnection,
-    metric: Metric,
-    since: Option<NaiveDate>,
-    now: NaiveDateTime,
-    limit: i64,
-) -> QueryResult<Vec<i64>> {
-    match since {
-        None => {
-            let q = articles::table
-                .filter(articles::status.eq("published"))
-                .filter(articles::published_at.le(now))
-                .select(articles::id)
-                .into_boxed::<DbBackend>();
-            let q = match metric {
-                Metric::Views => q
-                    .filter(articles::view_count.gt(0))
-                    .order((articles::view_count.desc(), articles::id.desc())),
-                Metric::Comments => q
-                    .filter(articles::comment_count.gt(0))
-                    .order((articles::comment_count.desc(), articles::id.desc())),
-            };
-            q.limit(limit).load(conn)
-        }
-        Some(since) => {
-            // Rank from the daily counters alone (the covering day index),
-            // then keep the visible articles, fetching more candidates when
-            // some were hidden since. Joining articles first would make the
-            // planner walk every published article.
-            let batch = (limit * 2).max(20);
-            let mut out: Vec<i64> = Vec::with_capacity(limit as usize);
-            let mut offset = 0;
-            loop {
-                let ids = ranked_since(conn, metric, since, offset, batch)?;
-                let visible = visible_among(conn, &ids, now)?;
-                for id in visible {
-                    out.push(id);
-                    if out.len() as i64 == limit {
-                        return Ok(out);
-                    }
-                }
-                if (ids.len() as i64) < batch {
-                    return Ok(out);
-                }
-                offset += batch;
-            }
-        }
-    }
-}
-
-/// Ids of articles (visible or not) ranked by `metric` summed from `since`
-/// on, best first, ties to the newer article; nothing counted, left out.
-pub fn ranked_since(
-    conn: &mut DbConnection,
-    metric: Metric,
-    since: NaiveDate,
-    offset: i64,
-    limit: i64,
-) -> QueryResult<Vec<i64>> {
-    let total = match metric {
-        Metric::Views => "CAST(SUM(article_daily_stats.views) AS BIGINT)",
-        Metric::Comments => "CAST(SUM(article_daily_stats.comments) AS BIGINT)",
-    };
-    let ranked: Vec<(i64, i64)> = article_daily_stats::table
-        .filter(article_daily_stats::day.ge(since))
-        .group_by(article_daily_stats::article_id)
-        .having(sql::<Bool>(total).sql(" > 0"))
-        .select((article_daily_stats::article_id, sql::<BigInt>(total)))
-        .order((
-            sql::<BigInt>(total).desc(),
-            article_daily_stats::article_id.desc(),
-        ))
-        .offset(offset)
-        .limit(limit)
-        .load(conn)?;
-    Ok(ranked.into_iter().map(|(id, _)| id).collect())
-}
-
-/// The visible ones among `ids`, in the order given.
-pub fn visible_among(
-    conn: &mut DbConnection,
-    ids: &[i64],
-    now: NaiveDateTime,
-) -> QueryResult<Vec<i64>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let visible: std::collections::HashSet<i64> = articles::table
-        .filter(articles::id.eq_any(ids))
-        .filter(articles::status.eq("published"))
-        .filter(articles::published_at.le(now))
-        .select(articles::id)
-        .load::<i64>(conn)?
-        .into_iter()
-        .collect();
-    Ok(ids
-        .iter()
-        .copied()
-        .filter(|id| visible.contains(id))
-        .collect())
-}
-
 /// Whether any article exists (`serve --demo` seeds only an empty site).
 pub fn any(conn: &mut DbConnection) -> QueryResult<bool> {
     Ok(articles::table
@@ -543,4 +417,92 @@ pub fn any(conn: &mut DbConnection) -> QueryResult<bool> {
         .first::<i64>(conn)
         .optional()?
         .is_some())
+}
+
+// How rows become the API's shapes: beside the rows, so that the shapes
+// (`dto`) know nothing of the database.
+
+impl From<AuthorRow> for AuthorRef {
+    fn from(a: AuthorRow) -> Self {
+        Self {
+            id: a.id,
+            slug: a.slug,
+            name: a.name,
+            avatar_url: a.avatar_url,
+        }
+    }
+}
+
+impl Article {
+    pub fn from_parts(r: ArticleRow, author: AuthorRow, tags: Vec<TagRef>) -> Self {
+        Self {
+            id: r.id,
+            slug: r.slug,
+            title: r.title,
+            subtitle: r.subtitle,
+            excerpt: r.excerpt,
+            body: r.body,
+            body_format: BodyFormat::parse(&r.body_format).unwrap_or_default(),
+            body_html: r.body_html,
+            status: ArticleStatus::parse(&r.status).unwrap_or(ArticleStatus::Draft),
+            published_at: r.published_at.map(to_api),
+            created_at: to_api(r.created_at),
+            updated_at: to_api(r.updated_at),
+            version: r.version,
+            feature_image: r.feature_image,
+            feature_image_id: r.feature_image_id,
+            feature_image_media: None,
+            reading_time_minutes: r.reading_time_minutes,
+            comments_enabled: r.comments_enabled,
+            meta_title: r.meta_title,
+            meta_description: r.meta_description,
+            canonical_url: r.canonical_url,
+            author: author.into(),
+            tags,
+            view_count: r.view_count,
+            comment_count: r.comment_count,
+        }
+    }
+}
+
+impl ArticleListItem {
+    /// `body` is `(body, body_html)` when the list includes bodies.
+    pub fn from_parts(
+        r: ArticleSummaryRow,
+        author: AuthorRow,
+        tags: Vec<TagRef>,
+        body: Option<(String, String)>,
+    ) -> Self {
+        let (body, body_html) = match body {
+            Some((b, h)) => (Some(b), Some(h)),
+            None => (None, None),
+        };
+        Self {
+            id: r.id,
+            slug: r.slug,
+            title: r.title,
+            subtitle: r.subtitle,
+            excerpt: r.excerpt,
+            body,
+            body_format: BodyFormat::parse(&r.body_format).unwrap_or_default(),
+            body_html,
+            status: ArticleStatus::parse(&r.status).unwrap_or(ArticleStatus::Draft),
+            published_at: r.published_at.map(to_api),
+            created_at: to_api(r.created_at),
+            updated_at: to_api(r.updated_at),
+            version: r.version,
+            feature_image: r.feature_image,
+            feature_image_id: r.feature_image_id,
+            feature_image_media: None,
+            reading_time_minutes: r.reading_time_minutes,
+            comments_enabled: r.comments_enabled,
+            meta_title: r.meta_title,
+            meta_description: r.meta_description,
+            canonical_url: r.canonical_url,
+            author: author.into(),
+            tags,
+            view_count: r.view_count,
+            comment_count: r.comment_count,
+        }
+    }
 }

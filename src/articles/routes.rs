@@ -17,7 +17,7 @@ use super::dto::{
     Include, PopularArticles, PopularQuery, Revision, RevisionListQuery, RevisionSummary, Snapshot,
     StatsQuery, StatusFilter, TagRef, UpdateArticle,
 };
-use super::listing::{self, ArticleFilter, ListRow, RELEVANCE};
+use super::listing::{self, ArticleFilter, ListRow};
 use super::queries;
 use crate::auth::{AuthUser, MaybeUser, Role};
 use crate::cluster::Stale;
@@ -25,7 +25,7 @@ use crate::db::schema::users;
 use crate::db::search::SearchQuery;
 use crate::error::{ApiError, Problem};
 use crate::http::surrogate::{self, SurrogateKeys};
-use crate::http::{Json, Page, PageRequest, Sort, StrictQuery};
+use crate::http::{Json, Listed, Page, StrictQuery};
 use crate::previews::dto::PreviewQuery;
 use crate::previews::read::{self as preview, Target};
 use crate::state::AppState;
@@ -47,23 +47,12 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(article_stats);
 }
 
-const SORTS: &[&str] = &[
-    "published_at",
-    "updated_at",
-    "title",
-    "view_count",
-    "comment_count",
-];
 pub const POPULAR_DEFAULT_LIMIT: i64 = 10;
 pub const POPULAR_MAX_LIMIT: i64 = 50;
 pub const STATS_DEFAULT_DAYS: i64 = 30;
 pub const STATS_MAX_DAYS: i64 = 365;
 /// Most different `tag` filters one list request may combine.
 pub const MAX_TAG_FILTERS: usize = 10;
-
-fn bad_cursor() -> ApiError {
-    ApiError::bad_request("after is not a cursor this API issued")
-}
 
 fn timestamp_param(
     name: &str,
@@ -140,26 +129,16 @@ async fn list_articles(
     req: HttpRequest,
     state: web::Data<AppState>,
     caller: MaybeUser,
-    query: StrictQuery<ArticleListQuery>,
+    list: Listed<ArticleListQuery, listing::Seek>,
 ) -> Result<HttpResponse, ApiError> {
-    let mut q = query.0;
+    let Listed {
+        query: mut q,
+        page,
+        seek,
+    } = list;
     // An empty `tag=` counts as absent, like every empty parameter.
     q.tag.retain(|t| !t.is_empty());
     let text = query_text(q.q.as_deref());
-    let sort = match (&q.sort, &text) {
-        (None, Some(_)) => Sort {
-            field: RELEVANCE,
-            desc: false,
-        },
-        _ => Sort::parse(q.sort.as_deref(), SORTS, "-published_at")?,
-    };
-    let page = PageRequest::new(q.page, q.per_page, q.after.as_deref(), sort)?;
-    let seek = match &page.cursor {
-        Some(c) => {
-            Some(listing::parse_seek(sort.field, c.key.as_deref(), c.id).ok_or_else(bad_cursor)?)
-        }
-        None => None,
-    };
     // Each tag is a subquery: repeat them without end and the query fails.
     let mut seen = std::collections::HashSet::new();
     q.tag.retain(|t| seen.insert(t.clone()));
@@ -264,7 +243,7 @@ async fn list_articles(
             })
             .await?
     };
-    let field = sort.field;
+    let field = page.sort.field;
     let finished = page.finish(rows, total, |r| (listing::sort_key(r, field), r.article.id));
     let result = Page {
         data: items(finished.data, tags, bodies, media),
@@ -750,22 +729,10 @@ async fn list_revisions(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<i64>,
-    query: StrictQuery<RevisionListQuery>,
+    list: Listed<RevisionListQuery, (i64, i64)>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let q = query.0;
-    let sort = Sort::parse(q.sort.as_deref(), &["version"], "-version")?;
-    let page = PageRequest::new(q.page, q.per_page, q.after.as_deref(), sort)?;
-    let seek = match &page.cursor {
-        Some(c) => Some((
-            c.key
-                .as_deref()
-                .and_then(|k| k.parse::<i64>().ok())
-                .ok_or_else(bad_cursor)?,
-            c.id,
-        )),
-        None => None,
-    };
+    let Listed { page, seek, .. } = list;
     let now = crate::time::now();
     let (rows, total, editors) = {
         let page = page.clone();
@@ -926,7 +893,7 @@ async fn article_stats(
         .db
         .read(move |conn| {
             let (row, _) = content::load_editable(conn, &user, id, now)?;
-            let stored = queries::daily_stats(conn, id, since)?;
+            let stored = crate::stats::daily::daily_stats(conn, id, since)?;
             Ok((row, stored))
         })
         .await?;

@@ -41,3 +41,5 @@ pub struct AuthorListQuery {
     #[param(pattern = r"^[-+]?(name|article_count)$", example = "name")]
     pub sort: Option<String>,
 }
+
+crate::list_query!(AuthorListQuery, ["name", "article_count"], "name");

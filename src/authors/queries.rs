@@ -9,10 +9,10 @@ use diesel::expression::BoxableExpression;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Timestamp};
 
+use crate::db::keyset::NameOrCount;
 use crate::db::schema::users;
 use crate::db::{DbBackend, DbConnection};
 use crate::http::PageRequest;
-use crate::http::list::NameOrCount;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]

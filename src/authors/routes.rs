@@ -6,17 +6,15 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::dto::{Author, AuthorListQuery};
 use super::queries::{self, AuthorProfileRow};
 use crate::auth::MaybeUser;
+use crate::db::keyset::NameOrCount;
 use crate::error::{ApiError, Problem};
-use crate::http::list::NameOrCount;
 use crate::http::surrogate::{self, Key, SurrogateKeys};
-use crate::http::{Page, PageRequest, Sort, StrictQuery};
+use crate::http::{Listed, Page};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(list_authors).service(get_author);
 }
-
-const SORTS: &[&str] = &["name", "article_count"];
 
 fn author(row: AuthorProfileRow, article_count: i64) -> Author {
     Author {
@@ -52,12 +50,10 @@ async fn list_authors(
     req: HttpRequest,
     state: web::Data<AppState>,
     caller: MaybeUser,
-    query: StrictQuery<AuthorListQuery>,
+    list: Listed<AuthorListQuery, NameOrCount>,
 ) -> Result<HttpResponse, ApiError> {
-    let q = query.0;
-    let sort = Sort::parse(q.sort.as_deref(), SORTS, "name")?;
-    let page = PageRequest::new(q.page, q.per_page, q.after.as_deref(), sort)?;
-    let seek = NameOrCount::from_page(&page, "article_count")?;
+    let Listed { page, seek, .. } = list;
+    let sort = page.sort;
     let now = crate::time::now();
     let (rows, total) = {
         let page = page.clone();

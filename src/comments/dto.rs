@@ -173,6 +173,8 @@ pub struct ArticleCommentsQuery {
     pub sort: Option<String>,
 }
 
+crate::list_query!(ArticleCommentsQuery, ["created_at"], "created_at");
+
 /// Query of `GET /comments`.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -197,3 +199,5 @@ pub struct CommentListQuery {
     #[param(example = 42)]
     pub article_id: Option<i64>,
 }
+
+crate::list_query!(CommentListQuery, ["created_at"], "-created_at");

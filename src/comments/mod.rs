@@ -3,7 +3,6 @@
 //! daily comment statistics kept in the same transaction as every change.
 //! Also the demo activity (`seed`) that `newsdesk seed --demo` adds.
 
-pub mod counts;
 pub mod dto;
 pub mod queries;
 pub mod routes;

@@ -64,7 +64,7 @@ pub struct ArticleFacts {
 
 impl ArticleFacts {
     pub fn is_visible(&self, now: NaiveDateTime) -> bool {
-        crate::views::is_visible(&self.status, self.published_at, now)
+        crate::articles::content::is_visible(&self.status, self.published_at, now)
     }
 }
 

@@ -7,10 +7,8 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
-use chrono::NaiveDateTime;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::counts;
 use super::dto::{
     ArticleCommentsQuery, BODY_MAX, Comment, CommentListQuery, CommentStatus, CreateComment,
     UpdateComment,
@@ -19,11 +17,13 @@ use super::queries::{self, APPROVED, AuthorRow, CommentChanges, CommentFilter, C
 use crate::auth::{AuthUser, MaybeUser, Role};
 use crate::config::CommentModeration;
 use crate::db::DbConnection;
+use crate::db::keyset::TimeSeek;
 use crate::error::{ApiError, Problem};
 use crate::events::EventType;
 use crate::http::surrogate::{Key, SurrogateKeys};
-use crate::http::{Json, Page, PageRequest, Sort, StrictQuery};
+use crate::http::{Json, Listed, Page, PageRequest};
 use crate::state::AppState;
+use crate::stats::comments as counts;
 use crate::validate::Validator;
 
 pub fn routes(cfg: &mut ServiceConfig) {
@@ -34,8 +34,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(update_comment)
         .service(delete_comment);
 }
-
-const SORTS: &[&str] = &["created_at"];
 
 /// Trims and checks a comment body.
 fn valid_body(v: &mut Validator, value: &str) -> String {
@@ -52,19 +50,6 @@ fn valid_body(v: &mut Validator, value: &str) -> String {
     body
 }
 
-/// The keyset position of a cursor; a cursor this API did not issue is a 400.
-fn seek(page: &PageRequest) -> Result<Option<(NaiveDateTime, i64)>, ApiError> {
-    match &page.cursor {
-        None => Ok(None),
-        Some(c) => c
-            .key
-            .as_deref()
-            .and_then(crate::time::parse_rfc3339)
-            .map(|key| Some((key, c.id)))
-            .ok_or_else(|| ApiError::bad_request("after is not a cursor this API issued")),
-    }
-}
-
 fn author_of(conn: &mut DbConnection, row: &CommentRow) -> Result<AuthorRow, ApiError> {
     queries::authors(conn, std::slice::from_ref(row))?
         .remove(&row.author_id)
@@ -77,10 +62,10 @@ async fn respond_page(
     state: &AppState,
     filter: CommentFilter,
     page: PageRequest,
+    position: Option<TimeSeek>,
     require_visible_article: Option<i64>,
     anonymous: bool,
 ) -> Result<HttpResponse, ApiError> {
-    let position = seek(&page)?;
     let (rows, total, authors) = {
         let page = page.clone();
         state
@@ -141,18 +126,25 @@ async fn list_article_comments(
     state: web::Data<AppState>,
     caller: MaybeUser,
     id: web::Path<i64>,
-    query: StrictQuery<ArticleCommentsQuery>,
+    list: Listed<ArticleCommentsQuery, TimeSeek>,
 ) -> Result<HttpResponse, ApiError> {
     let article_id = id.into_inner();
-    let q = query.0;
-    let sort = Sort::parse(q.sort.as_deref(), SORTS, "created_at")?;
-    let page = PageRequest::new(q.page, q.per_page, q.after.as_deref(), sort)?;
+    let Listed { page, seek, .. } = list;
     let filter = CommentFilter {
         article_id: Some(article_id),
         status: Some(APPROVED.into()),
     };
     let anonymous = caller.is_anonymous();
-    let mut res = respond_page(&req, &state, filter, page, Some(article_id), anonymous).await?;
+    let mut res = respond_page(
+        &req,
+        &state,
+        filter,
+        page,
+        seek,
+        Some(article_id),
+        anonymous,
+    )
+    .await?;
     if anonymous {
         comment_keys(article_id).insert(&mut res);
     }
@@ -302,17 +294,19 @@ async fn list_comments(
     req: HttpRequest,
     state: web::Data<AppState>,
     user: AuthUser,
-    query: StrictQuery<CommentListQuery>,
+    list: Listed<CommentListQuery, TimeSeek>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Editor)?;
-    let q = query.0;
-    let sort = Sort::parse(q.sort.as_deref(), SORTS, "-created_at")?;
-    let page = PageRequest::new(q.page, q.per_page, q.after.as_deref(), sort)?;
+    let Listed {
+        query: q,
+        page,
+        seek,
+    } = list;
     let filter = CommentFilter {
         article_id: q.article_id,
         status: q.status.map(|s| s.as_str().to_string()),
     };
-    respond_page(&req, &state, filter, page, None, false).await
+    respond_page(&req, &state, filter, page, seek, None, false).await
 }
 
 /// Get a comment

@@ -14,12 +14,12 @@ use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use rand::RngCore;
 
-use super::counts;
 use super::queries::{self, APPROVED, NewComment};
 use crate::db::DbConnection;
 use crate::db::schema::{article_daily_stats, articles, comments};
+use crate::stats::comments as counts;
+use crate::stats::daily::{DailyDelta, add_daily};
 use crate::users::queries::{self as users, AccountInput};
-use crate::views::queries::{DailyDelta, add_daily};
 
 const READERS: &[&str] = &[
     "Maria Lopez",

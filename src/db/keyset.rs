@@ -27,3 +27,62 @@ macro_rules! order_and_seek {
         }
     }};
 }
+
+use chrono::NaiveDateTime;
+
+/// A list's typed keyset position, read from a cursor's sort key and id for
+/// the sort field the cursor was issued for. `None` means the cursor cannot
+/// be one this API issued for that sort (a 400, said in one place:
+/// [`crate::http::list::Listed`]).
+pub trait FromCursor: Sized {
+    fn from_cursor(field: &str, key: Option<&str>, id: i64) -> Option<Self>;
+}
+
+/// A timestamp key and the id (lists sorted by `created_at`).
+pub type TimeSeek = (NaiveDateTime, i64);
+
+impl FromCursor for (NaiveDateTime, i64) {
+    fn from_cursor(_: &str, key: Option<&str>, id: i64) -> Option<Self> {
+        Some((crate::time::parse_rfc3339(key?)?, id))
+    }
+}
+
+/// An integer key and the id (revisions by `version`).
+impl FromCursor for (i64, i64) {
+    fn from_cursor(_: &str, key: Option<&str>, id: i64) -> Option<Self> {
+        Some((key?.parse().ok()?, id))
+    }
+}
+
+/// The position of a list ordered by id alone: its cursors carry no key,
+/// or the id itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdSeek(pub i64);
+
+impl FromCursor for IdSeek {
+    fn from_cursor(_: &str, key: Option<&str>, id: i64) -> Option<Self> {
+        match key {
+            None => Some(IdSeek(id)),
+            Some(k) if k.parse::<i64>().ok() == Some(id) => Some(IdSeek(id)),
+            Some(_) => None,
+        }
+    }
+}
+
+/// The position of a list sorted either by a name or by a count (tags,
+/// authors: `article_count`), with the id as tie-breaker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameOrCount {
+    Name(String, i64),
+    Count(i64, i64),
+}
+
+impl FromCursor for NameOrCount {
+    fn from_cursor(field: &str, key: Option<&str>, id: i64) -> Option<Self> {
+        if field.ends_with("_count") {
+            Some(Self::Count(key?.parse().ok()?, id))
+        } else {
+            Some(Self::Name(key?.to_string(), id))
+        }
+    }
+}

@@ -5,12 +5,17 @@
 //! Resources own their SQL; this module owns everything about the shape of a
 //! page so that every list behaves the same way.
 
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use base64::Engine;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::db::keyset::FromCursor;
 use crate::error::ApiError;
 
 pub const DEFAULT_PER_PAGE: i64 = 20;
@@ -79,7 +84,7 @@ impl Cursor {
     }
 
     pub fn decode(raw: &str) -> Result<Cursor, ApiError> {
-        let bad = || ApiError::bad_request("after is not a cursor this API issued");
+        let bad = not_our_cursor;
         let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(raw.trim())
             .map_err(|_| bad())?;
@@ -201,31 +206,90 @@ impl PageRequest {
     }
 }
 
-/// The keyset position of a list sorted either by a name or by a count
-/// (tags, authors), with the id as tie-breaker.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NameOrCount {
-    Name(String, i64),
-    Count(i64, i64),
+/// The paging parameters every list's query string has.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Paging<'a> {
+    pub page: Option<i64>,
+    pub per_page: Option<i64>,
+    pub after: Option<&'a str>,
+    pub sort: Option<&'a str>,
 }
 
-impl NameOrCount {
-    /// The request's cursor, read as a count when sorted by `count_field`.
-    pub fn from_page(page: &PageRequest, count_field: &str) -> Result<Option<Self>, ApiError> {
-        let Some(c) = &page.cursor else {
-            return Ok(None);
-        };
-        let seek = if page.sort.field == count_field {
-            c.key
-                .as_deref()
-                .and_then(|k| k.parse().ok())
-                .map(|k| Self::Count(k, c.id))
-        } else {
-            c.key.clone().map(|k| Self::Name(k, c.id))
-        };
-        seek.map(Some)
-            .ok_or_else(|| ApiError::bad_request("after is not a cursor this API issued"))
+/// A list's query string: its paging parameters, the sort fields it allows
+/// and its default order. [`list_query!`](crate::list_query) implements it
+/// for a query struct with `page`, `per_page`, `after` and `sort` fields.
+pub trait ListQuery: DeserializeOwned {
+    /// The allowed sort fields.
+    const SORTS: &'static [&'static str];
+    /// The order without `sort`, in its syntax (`-created_at`).
+    const DEFAULT_SORT: &'static str;
+
+    fn paging(&self) -> Paging<'_>;
+
+    /// The requested order, checked against [`Self::SORTS`].
+    fn sort(&self) -> Result<Sort, ApiError> {
+        Sort::parse(self.paging().sort, Self::SORTS, Self::DEFAULT_SORT)
     }
+}
+
+/// `list_query!(Type, [sort fields], "default")` implements [`ListQuery`].
+#[macro_export]
+macro_rules! list_query {
+    ($ty:ty, [$($field:literal),+ $(,)?], $default:literal) => {
+        impl $crate::http::list::ListQuery for $ty {
+            const SORTS: &'static [&'static str] = &[$($field),+];
+            const DEFAULT_SORT: &'static str = $default;
+
+            fn paging(&self) -> $crate::http::list::Paging<'_> {
+                $crate::http::list::Paging {
+                    page: self.page,
+                    per_page: self.per_page,
+                    after: self.after.as_deref(),
+                    sort: self.sort.as_deref(),
+                }
+            }
+        }
+    };
+}
+
+/// The list-parameters extractor every list handler takes: the strict
+/// query string `Q`, the validated page request (page, size, sort, cursor)
+/// and the cursor's typed keyset position `S`. Every malformed parameter or
+/// foreign cursor is a 400 problem before the handler runs.
+#[derive(Debug)]
+pub struct Listed<Q, S> {
+    pub query: Q,
+    pub page: PageRequest,
+    pub seek: Option<S>,
+}
+
+impl<Q: ListQuery, S: FromCursor> Listed<Q, S> {
+    pub fn from_query(query: Q) -> Result<Self, ApiError> {
+        let sort = query.sort()?;
+        let p = query.paging();
+        let page = PageRequest::new(p.page, p.per_page, p.after, sort)?;
+        let seek = match &page.cursor {
+            Some(c) => Some(
+                S::from_cursor(sort.field, c.key.as_deref(), c.id).ok_or_else(not_our_cursor)?,
+            ),
+            None => None,
+        };
+        Ok(Self { query, page, seek })
+    }
+}
+
+impl<Q: ListQuery, S: FromCursor> FromRequest for Listed<Q, S> {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(super::query::strict::<Q>(req).and_then(Self::from_query))
+    }
+}
+
+/// The answer to a cursor this API did not issue (for this sort).
+fn not_our_cursor() -> ApiError {
+    ApiError::bad_request("after is not a cursor this API issued")
 }
 
 /// Pagination facts sent with every list.

@@ -12,5 +12,5 @@ pub mod surrogate;
 pub mod writes;
 
 pub use json::Json;
-pub use list::{Page, PageMeta, PageRequest, Sort};
+pub use list::{ListQuery, Listed, Page, PageMeta, PageRequest, Sort};
 pub use query::StrictQuery;

@@ -24,6 +24,13 @@ impl<T: DeserializeOwned> FromRequest for StrictQuery<T> {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(strict(req).map(StrictQuery))
+    }
+}
+
+/// The request's query string as `T`, strictly (see the module).
+pub fn strict<T: DeserializeOwned>(req: &HttpRequest) -> Result<T, ApiError> {
+    {
         // A content key sent as `?key=` was checked before routing, and an
         // endpoint that does not take keys refuses them in its auth
         // extractor: the parameter is never an unknown one.
@@ -33,9 +40,9 @@ impl<T: DeserializeOwned> FromRequest for StrictQuery<T> {
             .is_some_and(|k| k.in_query);
         let query = req.query_string();
         if query.contains("key") {
-            return ready(parse(&without_key(query, key_in_query)).map(StrictQuery));
+            return parse(&without_key(query, key_in_query));
         }
-        ready(parse(query).map(StrictQuery))
+        parse(query)
     }
 }
 

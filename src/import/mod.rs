@@ -13,7 +13,7 @@
 //!
 //! Comments come with their post (WordPress `<wp:comment>`, Ghost's
 //! `comments` table): approved ones stay approved (and are counted in
-//! `comment_count` and the daily statistics, as `comments::counts` does),
+//! `comment_count` and the daily statistics, as `stats::comments` does),
 //! held ones become `pending`, hidden ones `rejected`; spam, trash,
 //! deleted comments, pingbacks and trackbacks are left out. The API's
 //! comment author is a user, so each commenter becomes a reader who cannot
@@ -513,7 +513,7 @@ fn write_comments(
             },
         )?;
         if c.status == SourceCommentStatus::Approved {
-            crate::comments::counts::count_approved(conn, article_id, created_at, 1)?;
+            crate::stats::comments::count_approved(conn, article_id, created_at, 1)?;
         }
         remember(conn, source, "comment", &c.source_id, row.id)?;
         made.insert(c.source_id, row.id);

@@ -85,3 +85,18 @@ pub struct IntegrationListQuery {
     #[param(pattern = r"^[A-Za-z0-9_-]*$")]
     pub after: Option<String>,
 }
+
+/// Oldest first, the only order.
+impl crate::http::ListQuery for IntegrationListQuery {
+    const SORTS: &'static [&'static str] = &["created_at"];
+    const DEFAULT_SORT: &'static str = "created_at";
+
+    fn paging(&self) -> crate::http::list::Paging<'_> {
+        crate::http::list::Paging {
+            page: self.page,
+            per_page: self.per_page,
+            after: self.after.as_deref(),
+            sort: None,
+        }
+    }
+}

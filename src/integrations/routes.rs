@@ -10,8 +10,9 @@ use super::keys;
 use super::queries::{self, NewIntegration};
 use crate::auth::{AuthUser, Role};
 use crate::cluster::Stale;
+use crate::db::keyset::IdSeek;
 use crate::error::{ApiError, Problem};
-use crate::http::{Json, Page, PageRequest, Sort, StrictQuery};
+use crate::http::{Json, Listed, Page};
 use crate::state::AppState;
 use crate::validate::Validator;
 
@@ -45,13 +46,11 @@ async fn list_integrations(
     req: HttpRequest,
     state: web::Data<AppState>,
     user: AuthUser,
-    query: StrictQuery<IntegrationListQuery>,
+    list: Listed<IntegrationListQuery, IdSeek>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Admin)?;
-    let q = query.0;
-    let sort = Sort::parse(None, &["created_at"], "created_at")?;
-    let page = PageRequest::new(q.page, q.per_page, q.after.as_deref(), sort)?;
-    let after_id = page.cursor.as_ref().map(|c| c.id);
+    let Listed { page, seek, .. } = list;
+    let after_id = seek.map(|IdSeek(id)| id);
     let (rows, total) = {
         let page = page.clone();
         state

@@ -265,6 +265,8 @@ pub struct MediaListQuery {
     pub uploaded_by: Option<i64>,
 }
 
+crate::list_query!(MediaListQuery, ["created_at"], "-created_at");
+
 /// Query of `DELETE /media/{id}`.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

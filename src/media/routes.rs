@@ -20,9 +20,10 @@ use super::queries::{self, MediaChanges, MediaFilter, NewMedia};
 use super::storage;
 use crate::articles::content::query_text;
 use crate::auth::{AuthUser, Role};
+use crate::db::keyset::TimeSeek;
 use crate::error::{ApiError, Problem};
 use crate::events::EventType;
-use crate::http::{Json, Page, PageRequest, Sort, StrictQuery};
+use crate::http::{Json, Listed, Page, StrictQuery};
 use crate::state::AppState;
 use crate::validate::Validator;
 
@@ -463,22 +464,14 @@ async fn list_media(
     req: HttpRequest,
     state: web::Data<AppState>,
     user: AuthUser,
-    query: StrictQuery<MediaListQuery>,
+    list: Listed<MediaListQuery, TimeSeek>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Author)?;
-    let q = query.0;
-    let sort = Sort::parse(q.sort.as_deref(), &["created_at"], "-created_at")?;
-    let page = PageRequest::new(q.page, q.per_page, q.after.as_deref(), sort)?;
-    let seek = match &page.cursor {
-        Some(c) => Some((
-            c.key
-                .as_deref()
-                .and_then(crate::time::parse_rfc3339)
-                .ok_or_else(|| ApiError::bad_request("after is not a cursor this API issued"))?,
-            c.id,
-        )),
-        None => None,
-    };
+    let Listed {
+        query: q,
+        page,
+        seek,
+    } = list;
     if q.uploaded_by.is_some_and(|u| u < 1) {
         return Err(ApiError::bad_request("uploaded_by must be a user id"));
     }

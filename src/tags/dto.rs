@@ -106,3 +106,5 @@ pub struct TagListQuery {
     #[param(example = "nor")]
     pub q: Option<String>,
 }
+
+crate::list_query!(TagListQuery, ["name", "article_count"], "name");

@@ -13,10 +13,10 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Timestamp};
 
 use crate::articles::dto::TagRef;
+use crate::db::keyset::NameOrCount;
 use crate::db::schema::tags;
 use crate::db::{DbBackend, DbConnection};
 use crate::http::PageRequest;
-use crate::http::list::NameOrCount;
 use crate::users::queries::like_escape;
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);

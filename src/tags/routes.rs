@@ -8,11 +8,11 @@ use super::dto::{CreateTag, Tag, TagListQuery, UpdateTag};
 use super::queries::{self, TagChanges};
 use crate::articles::content::{check_no_nul, query_text};
 use crate::auth::{AuthUser, MaybeUser, Role};
+use crate::db::keyset::NameOrCount;
 use crate::error::{ApiError, Problem};
 use crate::events::{self, EventType, keys};
-use crate::http::list::NameOrCount;
 use crate::http::surrogate::{self, Key, SurrogateKeys};
-use crate::http::{Json, Page, PageRequest, Sort, StrictQuery};
+use crate::http::{Json, Listed, Page};
 use crate::state::AppState;
 use crate::validate::Validator;
 
@@ -24,7 +24,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(delete_tag);
 }
 
-const SORTS: &[&str] = &["name", "article_count"];
 pub const NAME_MAX: usize = 100;
 pub const DESCRIPTION_MAX: usize = 500;
 /// Slug of a tag whose name has no letter or digit to make one from.
@@ -53,12 +52,14 @@ async fn list_tags(
     req: HttpRequest,
     state: web::Data<AppState>,
     caller: MaybeUser,
-    query: StrictQuery<TagListQuery>,
+    list: Listed<TagListQuery, NameOrCount>,
 ) -> Result<HttpResponse, ApiError> {
-    let q = query.0;
-    let sort = Sort::parse(q.sort.as_deref(), SORTS, "name")?;
-    let page = PageRequest::new(q.page, q.per_page, q.after.as_deref(), sort)?;
-    let seek = NameOrCount::from_page(&page, "article_count")?;
+    let Listed {
+        query: q,
+        page,
+        seek,
+    } = list;
+    let sort = page.sort;
     let prefix = query_text(q.q.as_deref());
     let now = crate::time::now();
     let (rows, total) = {

@@ -131,3 +131,9 @@ pub struct UserListQuery {
     /// Case-insensitive substring of name or email.
     pub q: Option<String>,
 }
+
+crate::list_query!(
+    UserListQuery,
+    ["created_at", "name", "email"],
+    "-created_at"
+);

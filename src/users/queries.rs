@@ -3,6 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::db::keyset::FromCursor;
 use crate::db::schema::{articles, refresh_tokens, users};
 use crate::db::{DbBackend, DbConnection};
 use crate::http::PageRequest;
@@ -87,38 +88,24 @@ pub fn list(
     conn: &mut DbConnection,
     f: &UserFilter,
     page: &PageRequest,
+    seek: Option<UserSeek>,
 ) -> QueryResult<(Vec<UserRow>, i64)> {
     let total = filtered(f).count().get_result::<i64>(conn)?;
     let q = filtered(f).select(UserRow::as_select());
     let desc = page.sort.desc;
-    let cursor = page.cursor.as_ref();
+    let text = match &seek {
+        Some(UserSeek::Text(k, id)) => Some((k.clone(), *id)),
+        _ => None,
+    };
     let q = match page.sort.field {
-        "name" => crate::order_and_seek!(
-            q,
-            users::name,
-            users::id,
-            desc,
-            cursor.map(|c| (c.key.clone().unwrap_or_default(), c.id))
-        ),
-        "email" => crate::order_and_seek!(
-            q,
-            users::email,
-            users::id,
-            desc,
-            cursor.map(|c| (c.key.clone().unwrap_or_default(), c.id))
-        ),
+        "name" => crate::order_and_seek!(q, users::name, users::id, desc, text),
+        "email" => crate::order_and_seek!(q, users::email, users::id, desc, text),
         _ => {
-            let seek = match cursor {
-                Some(c) => Some((
-                    c.key
-                        .as_deref()
-                        .and_then(crate::time::parse_rfc3339)
-                        .ok_or(diesel::result::Error::NotFound)?,
-                    c.id,
-                )),
-                None => None,
+            let time = match seek {
+                Some(UserSeek::Time(k, id)) => Some((k, id)),
+                _ => None,
             };
-            crate::order_and_seek!(q, users::created_at, users::id, desc, seek)
+            crate::order_and_seek!(q, users::created_at, users::id, desc, time)
         }
     };
     let rows = q
@@ -126,6 +113,22 @@ pub fn list(
         .limit(page.fetch_limit())
         .load(conn)?;
     Ok((rows, total))
+}
+
+/// The keyset position of a user list: a name or email, or `created_at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserSeek {
+    Text(String, i64),
+    Time(NaiveDateTime, i64),
+}
+
+impl FromCursor for UserSeek {
+    fn from_cursor(field: &str, key: Option<&str>, id: i64) -> Option<Self> {
+        match field {
+            "created_at" => Some(Self::Time(crate::time::parse_rfc3339(key?)?, id)),
+            _ => Some(Self::Text(key?.to_string(), id)),
+        }
+    }
 }
 
 /// The cursor key of a row under the given sort field.
@@ -227,10 +230,10 @@ pub fn article_count(conn: &mut DbConnection, id: i64) -> QueryResult<i64> {
 
 /// Deletes a user with their refresh tokens and comments. The comments go
 /// by `ON DELETE CASCADE`, and with them every reply beneath them (also
-/// other users' replies); `comments::counts` first takes all of those off
+/// other users' replies); `stats::comments` first takes all of those off
 /// `comment_count` and the daily statistics, so both stay exact.
 pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<usize> {
-    crate::comments::counts::before_user_delete(conn, id)?;
+    crate::stats::comments::before_user_delete(conn, id)?;
     diesel::delete(refresh_tokens::table.filter(refresh_tokens::user_id.eq(id))).execute(conn)?;
     diesel::delete(users::table.find(id)).execute(conn)
 }

@@ -6,11 +6,11 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::dto::{CreateUser, UpdateUser, User, UserListQuery};
-use super::queries::{self, AccountInput, UserChanges, UserFilter};
+use super::queries::{self, AccountInput, UserChanges, UserFilter, UserSeek};
 use crate::auth::{AuthUser, Role, password};
 use crate::cluster::Stale;
 use crate::error::{ApiError, Problem};
-use crate::http::{Json, Page, PageRequest, Sort, StrictQuery};
+use crate::http::{Json, Listed, Page};
 use crate::state::AppState;
 use crate::validate::Validator;
 
@@ -22,7 +22,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(delete_user);
 }
 
-const SORTS: &[&str] = &["created_at", "name", "email"];
 pub const NAME_MAX: usize = 100;
 pub const BIO_MAX: usize = 2000;
 
@@ -71,26 +70,14 @@ async fn list_users(
     req: HttpRequest,
     state: web::Data<AppState>,
     user: AuthUser,
-    query: StrictQuery<UserListQuery>,
+    list: Listed<UserListQuery, UserSeek>,
 ) -> Result<HttpResponse, ApiError> {
     user.require(Role::Admin)?;
-    let q = query.0;
-    let sort = Sort::parse(q.sort.as_deref(), SORTS, "-created_at")?;
-    let page = PageRequest::new(q.page, q.per_page, q.after.as_deref(), sort)?;
-    // Every user sort key is present, and created_at's is a timestamp: any
-    // other cursor was not issued here (and must not reach the query).
-    if let Some(c) = &page.cursor {
-        let key = c.key.as_deref();
-        let valid = match sort.field {
-            "created_at" => key.and_then(crate::time::parse_rfc3339).is_some(),
-            _ => key.is_some(),
-        };
-        if !valid {
-            return Err(ApiError::bad_request(
-                "after is not a cursor this API issued",
-            ));
-        }
-    }
+    let Listed {
+        query: q,
+        page,
+        seek,
+    } = list;
     let filter = UserFilter {
         role: q.role.map(|r| r.as_str().to_string()),
         q: crate::articles::content::query_text(q.q.as_deref()),
@@ -99,7 +86,7 @@ async fn list_users(
         let page = page.clone();
         state
             .db
-            .read(move |conn| Ok(queries::list(conn, &filter, &page)?))
+            .read(move |conn| Ok(queries::list(conn, &filter, &page, seek)?))
             .await?
     };
     let field = page.sort.field;

@@ -8,7 +8,7 @@
 //! so the same visitor hashes differently every day and across restarts.
 //! Hashes live in memory for the window only. Each instance remembers its
 //! own visitors (behind a load balancer a visitor may count once per
-//! instance). This module must not touch the counters (`views::counter`).
+//! instance). This module must not touch the counters (`stats::views`).
 
 use std::net::IpAddr;
 use std::time::Duration;

@@ -197,3 +197,5 @@ pub struct WebhookListQuery {
     #[param(pattern = r"^[-+]?(created_at)$", example = "-created_at")]
     pub sort: Option<String>,
 }
+
+crate::list_query!(WebhookListQuery, ["created_at"], "-created_at");

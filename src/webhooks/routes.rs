@@ -10,9 +10,10 @@ use super::dto::{
 use super::queries::{self, WebhookChanges};
 use super::{sign, target};
 use crate::auth::{AuthUser, Role};
+use crate::db::keyset::IdSeek;
 use crate::error::{ApiError, Problem};
 use crate::events::EventType;
-use crate::http::{Json, Page, PageRequest, Sort, StrictQuery};
+use crate::http::{Json, Listed, Page};
 use crate::state::AppState;
 use crate::validate::Validator;
 
@@ -90,22 +91,6 @@ fn admin(user: &AuthUser) -> Result<(), ApiError> {
     user.require(Role::Admin)
 }
 
-fn list_page(q: &WebhookListQuery) -> Result<(PageRequest, Option<i64>), ApiError> {
-    let sort = Sort::parse(q.sort.as_deref(), &["created_at"], "-created_at")?;
-    let page = PageRequest::new(q.page, q.per_page, q.after.as_deref(), sort)?;
-    let seek = match &page.cursor {
-        Some(c) => Some(
-            c.key
-                .as_deref()
-                .and_then(|k| k.parse::<i64>().ok())
-                .filter(|k| *k == c.id)
-                .ok_or_else(|| ApiError::bad_request("after is not a cursor this API issued"))?,
-        ),
-        None => None,
-    };
-    Ok((page, seek))
-}
-
 /// List webhooks
 ///
 /// Admins. Newest first by default. Secrets are not shown.
@@ -127,10 +112,11 @@ async fn list_webhooks(
     req: HttpRequest,
     state: web::Data<AppState>,
     user: AuthUser,
-    query: StrictQuery<WebhookListQuery>,
+    list: Listed<WebhookListQuery, IdSeek>,
 ) -> Result<HttpResponse, ApiError> {
     admin(&user)?;
-    let (page, seek) = list_page(&query)?;
+    let Listed { page, seek, .. } = list;
+    let seek = seek.map(|IdSeek(id)| id);
     let (rows, total) = {
         let page = page.clone();
         state
@@ -344,11 +330,12 @@ async fn list_deliveries(
     state: web::Data<AppState>,
     user: AuthUser,
     id: web::Path<i64>,
-    query: StrictQuery<WebhookListQuery>,
+    list: Listed<WebhookListQuery, IdSeek>,
 ) -> Result<HttpResponse, ApiError> {
     admin(&user)?;
     let id = id.into_inner();
-    let (page, seek) = list_page(&query)?;
+    let Listed { page, seek, .. } = list;
+    let seek = seek.map(|IdSeek(id)| id);
     let (rows, total) = {
         let page = page.clone();
         state

@@ -1353,6 +1353,109 @@ db_test!(list_rejects_bad_query_parameters, |backend| {
         .assert_status(200);
 });
 
+db_test!(
+    a_tag_page_lists_exactly_the_visible_articles_with_that_tag,
+    |backend| {
+        // A public page of one tag is read from the tag's links alone (which
+        // carry a copy of each article's status and published_at): it must list
+        // exactly what the unfiltered list shows with that tag, in the same
+        // order, leaving out drafts and scheduled articles, within any dates.
+        let app = TestApp::spawn(backend).await;
+        let (_, editor) = app.user(Role::Editor).await;
+        {
+            let mut conn = app.conn();
+            newsdesk::seed::seed_articles(&mut conn, 260, |_| {}).unwrap();
+        }
+        let tag: String = tags::table
+            .select(tags::slug)
+            .order(tags::id)
+            .first(&mut *app.conn())
+            .unwrap();
+        let scheduled = create(
+            &app,
+            &editor,
+            json!({"title": "Later", "body": "x", "status": "published",
+               "published_at": "2999-01-01T00:00:00Z", "tags": [tag]}),
+        )
+        .await;
+        let drafted = create(
+            &app,
+            &editor,
+            json!({"title": "Unfinished", "body": "x", "tags": [tag]}),
+        )
+        .await;
+        // Published, then taken back: its link must follow the article.
+        let withdrawn = create(
+            &app,
+            &editor,
+            json!({"title": "Withdrawn", "body": "x", "status": "published", "tags": [tag]}),
+        )
+        .await;
+        app.patch(
+            &format!("/api/v1/articles/{}", id(&withdrawn)),
+            Some(&editor),
+            &json!({"status": "archived"}),
+        )
+        .await
+        .assert_status(200);
+        let tagged: std::collections::HashSet<i64> = article_tags::table
+            .inner_join(tags::table)
+            .filter(tags::slug.eq(&tag))
+            .select(article_tags::article_id)
+            .load::<i64>(&mut *app.conn())
+            .unwrap()
+            .into_iter()
+            .collect();
+        let hidden = [id(&scheduled), id(&drafted), id(&withdrawn)];
+        assert!(hidden.iter().all(|h| tagged.contains(h)));
+        // A date inside the range of the seeded articles.
+        let all = crate::content::walk_pages(&app, "/api/v1/articles?per_page=100", None).await;
+        let middle = all[all.len() / 2];
+        let cut = app
+            .get(&format!("/api/v1/articles/{middle}"), None)
+            .await
+            .json()["published_at"]
+            .as_str()
+            .unwrap()
+            .replace('+', "%2B");
+        for sort in ["-published_at", "published_at"] {
+            for dates in [
+                String::new(),
+                format!("&published_after={cut}"),
+                format!("&published_before={cut}"),
+            ] {
+                let base = format!("/api/v1/articles?per_page=100&sort={sort}{dates}");
+                let expected: Vec<i64> = crate::content::walk_pages(&app, &base, None)
+                    .await
+                    .into_iter()
+                    .filter(|a| tagged.contains(a))
+                    .collect();
+                assert!(!expected.is_empty(), "{base}");
+                let by_tag = format!("/api/v1/articles?per_page=30&sort={sort}{dates}&tag={tag}");
+                let pages = crate::content::walk_pages(&app, &by_tag, None).await;
+                let cursor = crate::content::walk_cursor(&app, &by_tag, None).await;
+                assert_eq!(pages, expected, "{by_tag}");
+                assert_eq!(cursor, expected, "{by_tag}");
+                assert!(hidden.iter().all(|h| !pages.contains(h)));
+                let res = app.get(&by_tag, None).await;
+                assert_eq!(
+                    res.header("x-total-count"),
+                    Some(expected.len().to_string()),
+                    "{by_tag}"
+                );
+            }
+        }
+        // Editors see every status: the drafts with the tag are listed too.
+        let editors = crate::content::walk_pages(
+            &app,
+            &format!("/api/v1/articles?per_page=100&tag={tag}"),
+            Some(&editor),
+        )
+        .await;
+        assert!(editors.contains(&id(&drafted)) && editors.contains(&id(&scheduled)));
+    }
+);
+
 db_test!(deep_numbered_pages_match_the_cursor_walk, |backend| {
     // Enough rows for numbered pages to start from the list index's
     // anchors (every 100th row), with ties in every sort key.
@@ -1675,7 +1778,7 @@ db_test!(
             assert_eq!(got, [a, b]);
             assert!(
                 started.elapsed()
-                    < newsdesk::articles::popular::RANKING_TTL + std::time::Duration::from_secs(2),
+                    < newsdesk::stats::popular::RANKING_TTL + std::time::Duration::from_secs(2),
                 "the ranking did not follow the counters"
             );
             tokio::time::sleep(std::time::Duration::from_millis(250)).await;

@@ -295,7 +295,7 @@ db_test!(forget_applies_an_article_change_at_once, |backend| {
         .execute(&mut app.conn())
         .unwrap();
     actix_web::rt::time::sleep(
-        newsdesk::views::counter::VISIBILITY_TTL + std::time::Duration::from_millis(300),
+        newsdesk::stats::views::VISIBILITY_TTL + std::time::Duration::from_millis(300),
     )
     .await;
     app.request("POST", &beacon(id), None, None, &[])

@@ -13,10 +13,10 @@ use std::collections::{BTreeMap, HashSet};
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::queries::{self, APPROVED};
+use super::daily::{DailyDelta, add_daily, lock_articles_in_order};
+use crate::comments::queries::{self, APPROVED};
 use crate::db::DbConnection;
 use crate::db::schema::{articles, comments};
-use crate::views::queries::{DailyDelta, add_daily, lock_articles_in_order};
 
 /// Bound on ids per `IN (...)` list.
 const CHUNK: usize = 500;

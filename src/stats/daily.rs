@@ -14,17 +14,11 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date};
 
-use crate::db::schema::articles;
+use crate::db::schema::{article_daily_stats, articles};
 use crate::db::{DbBackend, DbConnection};
 
 /// Rows per multi-row statement: far below both backends' bind limits.
 const CHUNK: usize = 500;
-
-/// The public visibility rule shared with the articles API: published, with
-/// a publication time that has come.
-pub fn is_visible(status: &str, published_at: Option<NaiveDateTime>, now: NaiveDateTime) -> bool {
-    status == "published" && published_at.is_some_and(|t| t <= now)
-}
 
 /// What the beacon needs to know about an article: `Some(published_at)`
 /// when it is `published` with a publication time, `None` when it is a
@@ -176,4 +170,22 @@ pub fn apply_views(conn: &mut DbConnection, batch: &[((i64, NaiveDate), u64)]) -
     lock_articles_in_order(conn, &ids)?;
     add_view_counts(conn, &totals)?;
     add_daily(conn, &deltas)
+}
+
+/// Daily counters of one article from `since` on, oldest first.
+pub fn daily_stats(
+    conn: &mut DbConnection,
+    id: i64,
+    since: NaiveDate,
+) -> QueryResult<Vec<(NaiveDate, i64, i64)>> {
+    article_daily_stats::table
+        .filter(article_daily_stats::article_id.eq(id))
+        .filter(article_daily_stats::day.ge(since))
+        .order(article_daily_stats::day.asc())
+        .select((
+            article_daily_stats::day,
+            article_daily_stats::views,
+            article_daily_stats::comments,
+        ))
+        .load(conn)
 }

@@ -19,7 +19,7 @@ use chrono::{NaiveDate, NaiveDateTime, Utc};
 use moka::sync::Cache;
 use prometheus::{HistogramVec, IntGauge};
 
-use super::queries;
+use super::daily;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
@@ -77,7 +77,7 @@ impl Views {
                 actix_web::web::block(move || {
                     cache.try_get_with(article_id, || -> Result<_, ApiError> {
                         let mut conn = db.conn()?;
-                        Ok(queries::visible_from(&mut conn, article_id)?)
+                        Ok(daily::visible_from(&mut conn, article_id)?)
                     })
                 })
                 .await
@@ -144,7 +144,7 @@ impl Views {
             let start = Instant::now();
             let result = self
                 .db
-                .write_blocking(|conn| Ok(queries::apply_views(conn, chunk)?));
+                .write_blocking(|conn| Ok(daily::apply_views(conn, chunk)?));
             let elapsed = start.elapsed().as_secs_f64();
             let outcome = if result.is_ok() { "ok" } else { "error" };
             self.flush_seconds
