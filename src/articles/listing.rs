@@ -22,7 +22,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::NaiveDateTime;
-use diesel::dsl::sql;
 use diesel::expression::BoxableExpression;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Double, Nullable, Timestamp};
@@ -31,6 +30,7 @@ use moka::sync::Cache;
 use super::dto::{ArticleListQuery, StatusFilter};
 use super::queries::{ArticleSummaryRow, AuthorRow};
 use crate::db::keyset::FromCursor;
+use crate::db::prepared::{Around, Fixed};
 use crate::db::schema::{article_tags, articles};
 use crate::db::search::{SearchQuery, articles_fts};
 use crate::db::{Backend, DbBackend, DbConnection};
@@ -100,6 +100,9 @@ impl ArticleFilter {
     }
 }
 
+/// `articles.published_at <= now`.
+type Passed = diesel::dsl::LtEq<diesel::dsl::AssumeNotNull<articles::published_at>, NaiveDateTime>;
+
 /// `articles.published_at <= now`. On SQLite the term is marked as true
 /// for nearly every row (`likelihood`): without table statistics SQLite
 /// otherwise takes it for a selective range, reads every published article
@@ -108,16 +111,16 @@ impl ArticleFilter {
 fn published_by<QS>(
     backend: Backend,
     now: NaiveDateTime,
-) -> Box<dyn BoxableExpression<QS, DbBackend, SqlType = Bool>> {
+) -> Box<dyn BoxableExpression<QS, DbBackend, SqlType = Bool>>
+where
+    Passed: SelectableExpression<QS>,
+{
+    // Visible articles always have a publication time: the comparison is
+    // true or false, never NULL.
+    let passed = articles::published_at.assume_not_null().le(now);
     match backend {
-        Backend::Sqlite => Box::new(
-            sql::<Bool>("likelihood(articles.published_at <= ")
-                .bind::<Timestamp, _>(now)
-                .sql(", 0.99)"),
-        ),
-        Backend::Postgres => {
-            Box::new(sql::<Bool>("articles.published_at <= ").bind::<Timestamp, _>(now))
-        }
+        Backend::Sqlite => Box::new(Around::new("likelihood(", passed, ", 0.99)")),
+        Backend::Postgres => Box::new(passed),
     }
 }
 
@@ -286,7 +289,9 @@ pub struct ListRow {
 
 /// The rank column of pages not ordered by relevance.
 fn no_rank<QS>() -> Box<dyn BoxableExpression<QS, DbBackend, SqlType = Nullable<Double>>> {
-    Box::new(sql::<Nullable<Double>>("CAST(NULL AS DOUBLE PRECISION)"))
+    Box::new(Fixed::<Nullable<Double>>::new(
+        "CAST(NULL AS DOUBLE PRECISION)",
+    ))
 }
 
 /// How many articles match the filter.
@@ -410,10 +415,9 @@ pub fn rows(
             // backends: first ascending, last descending. Every query says
             // so explicitly, so that PostgreSQL reads its NULLS FIRST
             // indices in order instead of sorting.
-            let order = published_order(desc);
             match key {
                 None => {
-                    let q = base().order(sql::<Timestamp>(order));
+                    let q = base().order(published_order(desc));
                     let q = if desc {
                         q.then_order_by(articles::id.desc())
                     } else {
@@ -430,7 +434,7 @@ pub fn rows(
                                     .le(k)
                                     .and(articles::published_at.lt(k).or(articles::id.lt(id))),
                             )
-                            .order(sql::<Timestamp>(order))
+                            .order(published_order(desc))
                             .then_order_by(articles::id.desc())
                             .offset(offset)
                             .limit(limit)
@@ -442,7 +446,7 @@ pub fn rows(
                                     .ge(k)
                                     .and(articles::published_at.gt(k).or(articles::id.gt(id))),
                             )
-                            .order(sql::<Timestamp>(order))
+                            .order(published_order(desc))
                             .then_order_by(articles::id.asc())
                             .offset(offset)
                             .limit(limit)
@@ -476,7 +480,7 @@ pub fn rows(
                         if (rows.len() as i64) < limit {
                             let more: Vec<Raw> = base()
                                 .filter(articles::published_at.is_not_null())
-                                .order(sql::<Timestamp>(order))
+                                .order(published_order(desc))
                                 .then_order_by(articles::id.asc())
                                 .limit(limit - rows.len() as i64)
                                 .load(conn)?;
@@ -800,7 +804,7 @@ pub fn anchors(conn: &mut DbConnection, f: &ArticleFilter, sort: Sort) -> QueryR
         "published_at" => {
             let q = q
                 .select((articles::published_at, articles::id))
-                .order(sql::<Timestamp>(published_order(sort.desc)));
+                .order(published_order(sort.desc));
             let q = if sort.desc {
                 q.then_order_by(articles::id.desc())
             } else {
@@ -831,10 +835,10 @@ fn every_stride<K>(keys: Vec<(K, i64)>, key: impl Fn(K) -> SeekKey) -> Vec<Seek>
 /// `published_at` order: never-published drafts (NULL) sort as the oldest
 /// on both backends, said explicitly so that PostgreSQL reads its indices
 /// in order instead of sorting.
-fn published_order(desc: bool) -> &'static str {
-    if desc {
+fn published_order(desc: bool) -> Fixed<Timestamp> {
+    Fixed::new(if desc {
         "articles.published_at DESC NULLS LAST"
     } else {
         "articles.published_at ASC NULLS FIRST"
-    }
+    })
 }

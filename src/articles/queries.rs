@@ -9,6 +9,7 @@ use diesel::prelude::*;
 
 use super::dto::{Article, ArticleListItem, ArticleStatus, AuthorRef, BodyFormat, TagRef};
 use super::listing::ListRow;
+use crate::db::prepared::ids_in;
 use crate::db::schema::{article_revisions, article_tags, articles, slug_redirects, tags, users};
 use crate::db::{DbBackend, DbConnection};
 use crate::http::PageRequest;
@@ -136,7 +137,7 @@ pub struct RevisionRow {
 pub fn list_rows_by_ids(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<ListRow>> {
     let rows: Vec<(ArticleSummaryRow, AuthorRow)> = articles::table
         .inner_join(users::table)
-        .filter(articles::id.eq_any(ids))
+        .filter(ids_in(conn.backend(), articles::id, ids))
         .select((ArticleSummaryRow::as_select(), AuthorRow::as_select()))
         .load(conn)?;
     let mut by_id: std::collections::HashMap<i64, (ArticleSummaryRow, AuthorRow)> =
@@ -159,7 +160,7 @@ pub fn tags_for(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<(i64, T
     }
     let rows: Vec<(i64, i64, String, String)> = article_tags::table
         .inner_join(tags::table)
-        .filter(article_tags::article_id.eq_any(ids))
+        .filter(ids_in(conn.backend(), article_tags::article_id, ids))
         .order((article_tags::article_id, article_tags::position))
         .select((article_tags::article_id, tags::id, tags::slug, tags::name))
         .load(conn)?;
@@ -175,7 +176,7 @@ pub fn bodies_for(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<(i64,
         return Ok(Vec::new());
     }
     articles::table
-        .filter(articles::id.eq_any(ids))
+        .filter(ids_in(conn.backend(), articles::id, ids))
         .select((articles::id, articles::body, articles::body_html))
         .load(conn)
 }

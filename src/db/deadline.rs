@@ -11,6 +11,15 @@
 //! database work is the one its statements see. Outside such a unit
 //! (migrations, the CLI) there is no deadline.
 //!
+//! The same hook turns on the *query planner stability guarantee*
+//! (`SQLITE_DBCONFIG_ENABLE_QPSG`): SQLite then plans a statement without
+//! looking at its bound values. Without it, a statement whose plan could
+//! depend on a bound value (an indexed comparison with `sqlite_stat4`
+//! samples, a `LIMIT ?` or `OFFSET ?`) is planned anew whenever that value
+//! is bound again, which diesel does on every execution: every point read
+//! and list page was parsed and planned per request, its cached prepared
+//! statement of no use.
+//!
 //! diesel exposes no handle to the `sqlite3` object, so this module talks
 //! to the C library (bundled by `libsqlite3-sys`, the crate diesel links)
 //! directly; it is the only place in the crate that needs `unsafe`.
@@ -49,6 +58,16 @@ unsafe extern "C" fn on_open(
     // SAFETY: `db` is the connection SQLite is opening and hands us; the
     // handler is a plain function that touches only a thread-local.
     unsafe { ffi::sqlite3_progress_handler(db, STEPS, Some(past_deadline), std::ptr::null_mut()) };
+    // SAFETY: the documented call for this option: an int (1, on) and a
+    // pointer where SQLite may write the new setting (none wanted).
+    unsafe {
+        ffi::sqlite3_db_config(
+            db,
+            ffi::SQLITE_DBCONFIG_ENABLE_QPSG,
+            1 as c_int,
+            std::ptr::null_mut::<c_int>(),
+        )
+    };
     ffi::SQLITE_OK
 }
 

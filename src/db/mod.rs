@@ -6,6 +6,7 @@
 
 pub mod deadline;
 pub mod keyset;
+pub mod prepared;
 pub mod replicas;
 pub mod schema;
 pub mod search;
@@ -32,6 +33,16 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/po
 pub enum DbConnection {
     Postgres(PgConnection),
     Sqlite(SqliteConnection),
+}
+
+impl DbConnection {
+    /// Which backend this connection talks to.
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbConnection::Postgres(_) => Backend::Postgres,
+            DbConnection::Sqlite(_) => Backend::Sqlite,
+        }
+    }
 }
 
 pub type DbPool = r2d2::Pool<ConnectionManager<DbConnection>>;
@@ -306,30 +317,7 @@ impl Db {
             Planner::Refresh => "PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;",
             Planner::Full => "PRAGMA analysis_limit = 0; ANALYZE;",
         })
-        .map_err(|e| failed(&e))?;
-        // Keep the row counts per index (sqlite_stat1), drop the sampled
-        // key values (sqlite_stat4, which the bundled SQLite collects). With
-        // samples, SQLite plans a statement anew whenever a bound value that
-        // could change its plan changes: every point read (`slug = ?`,
-        // `article_id = ?`) was parsed and planned again per request, its
-        // prepared statement of no use. Open connections load statistics
-        // again when the schema changes: a table created and dropped tells
-        // them to, before any of them plans with the samples again.
-        use diesel::prelude::*;
-        let samples: i64 = diesel::sql_query(
-            "SELECT COUNT(*) AS n FROM sqlite_schema WHERE name = 'sqlite_stat4'",
-        )
-        .get_result::<Count>(&mut *conn)
-        .map_err(|e| failed(&e))?
-        .n;
-        if samples > 0 {
-            conn.batch_execute(
-                "DELETE FROM sqlite_stat4; \
-                 CREATE TABLE newsdesk_replan (x); DROP TABLE newsdesk_replan;",
-            )
-            .map_err(|e| failed(&e))?;
-        }
-        Ok(())
+        .map_err(|e| failed(&e))
     }
 
     /// Applies pending migrations for this backend.
@@ -511,13 +499,6 @@ impl Db {
 /// Below this many articles (by id), routine upkeep leaves the planner
 /// without statistics.
 const ANALYZE_FROM_ARTICLES: i64 = 1_000;
-
-/// One count, read by `sql_query`.
-#[derive(diesel::QueryableByName)]
-struct Count {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
-}
 
 /// How thoroughly [`Db::analyze`] refreshes the planner's statistics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

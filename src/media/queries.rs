@@ -94,7 +94,7 @@ pub fn by_ids(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<WithUploa
     }
     media::table
         .left_join(users::table)
-        .filter(media::id.eq_any(ids))
+        .filter(crate::db::prepared::ids_in(conn.backend(), media::id, ids))
         .select(with_uploader())
         .load(conn)
 }

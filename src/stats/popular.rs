@@ -164,7 +164,11 @@ pub fn visible_among(
         return Ok(Vec::new());
     }
     let visible: std::collections::HashSet<i64> = articles::table
-        .filter(articles::id.eq_any(ids))
+        .filter(crate::db::prepared::ids_in(
+            conn.backend(),
+            articles::id,
+            ids,
+        ))
         .filter(articles::status.eq("published"))
         .filter(articles::published_at.le(now))
         .select(articles::id)
