@@ -3,8 +3,9 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Timestamp};
+use diesel::sql_types::{BigInt, Bool, Timestamp};
 
+use crate::db::prepared::Fixed;
 use crate::db::schema::{events, webhook_deliveries, webhooks};
 use crate::db::{DbBackend, DbConnection};
 use crate::events::queries::EventRow;
@@ -370,9 +371,13 @@ fn add_delivery(
 
 /// The earliest due attempt of an active webhook.
 pub fn next_due(conn: &mut DbConnection) -> QueryResult<Option<NaiveDateTime>> {
+    // The status is written into the SQL text: only a literal lets SQLite
+    // use the partial index of pending attempts (`webhook_deliveries_due_idx`)
+    // when a statement's plan may not look at bound values (see
+    // `db/deadline.rs`), instead of reading every delivery ever made.
     webhook_deliveries::table
         .inner_join(webhooks::table)
-        .filter(webhook_deliveries::status.eq("pending"))
+        .filter(Fixed::<Bool>::new("webhook_deliveries.status = 'pending'"))
         .filter(webhooks::active.eq(true))
         .select(diesel::dsl::min(webhook_deliveries::next_attempt_at))
         .first::<Option<NaiveDateTime>>(conn)
