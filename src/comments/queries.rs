@@ -4,7 +4,9 @@ use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamp};
 
+use crate::db::prepared::{Statement, ids_in};
 use crate::db::schema::{articles, comments, users};
 use crate::db::{DbBackend, DbConnection};
 use crate::http::PageRequest;
@@ -24,8 +26,10 @@ pub struct CommentRow {
     pub updated_at: NaiveDateTime,
 }
 
+// Every column written, `NULL` included: the statement's text is then
+// the same for every comment, and SQLite prepares it once.
 #[derive(Debug, Insertable)]
-#[diesel(table_name = comments)]
+#[diesel(table_name = comments, treat_none_as_default_value = false)]
 pub struct NewComment {
     pub article_id: i64,
     pub parent_id: Option<i64>,
@@ -89,16 +93,13 @@ pub fn article_facts(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Art
 /// PostgreSQL they run one after another per article and the counts they
 /// keep cannot race; SQLite serialises writers anyway.
 pub fn lock_article(conn: &mut DbConnection, id: i64) -> QueryResult<Option<ArticleFacts>> {
-    diesel::update(articles::table.find(id))
-        .set(articles::comment_count.eq(articles::comment_count))
-        .returning((
-            articles::status,
-            articles::published_at,
-            articles::comments_enabled,
-            articles::author_id,
-        ))
-        .get_result(conn)
-        .optional()
+    Statement::<(Text, Nullable<Timestamp>, Bool, BigInt)>::new(
+        "UPDATE articles SET comment_count = comment_count WHERE id = ? \
+         RETURNING status, published_at, comments_enabled, author_id",
+    )
+    .bind::<BigInt, _>(id)
+    .get_result(conn)
+    .optional()
 }
 
 /// Takes the row lock of a user (false when the user no longer exists), so
@@ -163,7 +164,7 @@ pub fn authors(
     ids.sort_unstable();
     ids.dedup();
     let found: Vec<AuthorRow> = users::table
-        .filter(users::id.eq_any(ids))
+        .filter(ids_in(conn.backend(), users::id, &ids))
         .select(AuthorRow::as_select())
         .load(conn)?;
     Ok(found.into_iter().map(|a| (a.id, a)).collect())

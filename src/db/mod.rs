@@ -10,6 +10,7 @@ pub mod prepared;
 pub mod replicas;
 pub mod schema;
 pub mod search;
+mod writer;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -182,21 +183,23 @@ impl CustomizeConnection<DbConnection, r2d2::Error> for ConnectionSettings {
     }
 }
 
-/// The shared handle: pool plus the in-process write lock for SQLite.
+/// The shared handle: pool plus, for SQLite, the writer thread.
 ///
 /// SQLite allows one writer at a time and a deferred transaction that reads
 /// before it writes fails at once with `SQLITE_BUSY` instead of waiting.
-/// Serialising this process's write transactions removes that failure mode;
-/// `busy_timeout` still covers other processes (a CLI seed while serving).
-/// A writer waits for the lock *before* it takes a pooled connection (and,
-/// from async code, before it takes a blocking thread), so a burst of
-/// writes queues on the lock instead of holding every connection and
-/// starving reads.
+/// This process's writes therefore never race each other: requests queue
+/// their units of work for the one writer thread (`writer`), which holds
+/// the in-process write lock while it runs a group, as do the rare
+/// synchronous writers (`write_blocking`); `busy_timeout` still covers
+/// other processes (a CLI seed while serving). A burst of writes waits in
+/// that queue, not on pooled connections, so reads are not starved.
 #[derive(Clone)]
 pub struct Db {
     pool: DbPool,
     backend: Backend,
     write_lock: Arc<Semaphore>,
+    /// SQLite: the thread that runs write transactions in groups.
+    writer: Option<Arc<writer::Writer>>,
     limits: Limits,
     /// Read replicas for anonymous reads (none unless configured).
     replicas: Arc<replicas::Replicas>,
@@ -238,10 +241,19 @@ impl Db {
             .connection_customizer(Box::new(ConnectionSettings::new(&limits)))
             .build(manager)
             .map_err(|e| anyhow::anyhow!("cannot connect to the database: {e}"))?;
+        let write_lock = Arc::new(Semaphore::new(1));
+        let writer = match url.backend {
+            Backend::Sqlite => Some(Arc::new(
+                writer::Writer::start(pool.clone(), write_lock.clone(), limits)
+                    .map_err(|e| anyhow::anyhow!("cannot start the SQLite writer: {e}"))?,
+            )),
+            Backend::Postgres => None,
+        };
         Ok(Self {
             pool,
             backend: url.backend,
-            write_lock: Arc::new(Semaphore::new(1)),
+            write_lock,
+            writer,
             limits,
             replicas: Arc::default(),
             target: url.target.as_str().into(),
@@ -422,31 +434,21 @@ impl Db {
         }
     }
 
-    /// Runs a unit of work in one transaction on a blocking thread. On
-    /// SQLite it first waits (here, without a thread) for the write lock.
+    /// Runs a unit of work in one transaction. On SQLite the writer thread
+    /// runs it, committed together with the other writes waiting then
+    /// (`writer`); on PostgreSQL, on a blocking thread of its own.
     pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
     {
-        let permit = match self.backend {
-            Backend::Sqlite => Some(
-                tokio::time::timeout(
-                    self.limits.connection_timeout,
-                    self.write_lock.clone().acquire_owned(),
-                )
-                .await
-                .map_err(|_| unavailable())?
-                .map_err(|_| unavailable())?,
-            ),
-            Backend::Postgres => None,
-        };
+        if let Some(writer) = &self.writer {
+            return writer.write(f).await;
+        }
         let db = self.clone();
         actix_web::web::block(move || {
             let mut conn = db.conn()?;
-            let result = db.bounded(|| (*conn).transaction(f));
-            drop(permit);
-            result
+            db.bounded(|| (*conn).transaction(f))
         })
         .await
         .map_err(|e| ApiError::internal(anyhow::anyhow!("blocking task failed: {e}")))?
@@ -477,20 +479,31 @@ impl Db {
         }
     }
 
-    /// The write lock for synchronous callers (rare: the view flusher, the
-    /// final flush at shutdown), polled so no async runtime is needed.
+    /// The write lock for synchronous callers (the view flusher, the final
+    /// flush at shutdown, planner statistics).
     fn lock_blocking(&self) -> Result<tokio::sync::SemaphorePermit<'_>, ApiError> {
-        let deadline = std::time::Instant::now() + self.limits.connection_timeout;
-        loop {
-            match self.write_lock.try_acquire() {
-                Ok(permit) => return Ok(permit),
-                Err(tokio::sync::TryAcquireError::Closed) => return Err(unavailable()),
-                Err(tokio::sync::TryAcquireError::NoPermits) => {
-                    if std::time::Instant::now() >= deadline {
-                        return Err(unavailable());
-                    }
-                    std::thread::sleep(Duration::from_millis(1));
+        lock_blocking(&self.write_lock, self.limits.connection_timeout)
+    }
+}
+
+/// Takes this process's SQLite write lock, polled so no async runtime is
+/// needed; the writer thread holds it per group, the rare other writers
+/// (the view flusher, the final flush at shutdown, planner statistics)
+/// per transaction. Past `wait`, the database counts as unavailable.
+fn lock_blocking(
+    lock: &Semaphore,
+    wait: Duration,
+) -> Result<tokio::sync::SemaphorePermit<'_>, ApiError> {
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        match lock.try_acquire() {
+            Ok(permit) => return Ok(permit),
+            Err(tokio::sync::TryAcquireError::Closed) => return Err(unavailable()),
+            Err(tokio::sync::TryAcquireError::NoPermits) => {
+                if std::time::Instant::now() >= deadline {
+                    return Err(unavailable());
                 }
+                std::thread::sleep(Duration::from_millis(1));
             }
         }
     }

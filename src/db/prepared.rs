@@ -9,6 +9,11 @@
 //! same SQL as typed expressions that keep the statement cacheable:
 //! [`Fixed`] for constant text, [`Around`] for constant text around an
 //! expression, and [`ids_in`] for `column IN (ids)` with one placeholder.
+//!
+//! diesel never caches an `UPDATE`, an upsert (`ON CONFLICT`) or an
+//! `sql_query` either: their text may vary, so it cannot know. The writes
+//! made for every comment and view are of constant text; [`Statement`]
+//! holds such a statement and its values, and is prepared once.
 
 use std::marker::PhantomData;
 
@@ -178,6 +183,69 @@ fn json_ids(ids: &[i64]) -> String {
     out.push(']');
     out
 }
+
+/// A whole statement of constant text whose `?` marks are its bound
+/// values, in order (written `$1`, `$2`... on PostgreSQL), prepared once
+/// per connection; `ST` is the SQL type of a row it returns (`RETURNING`),
+/// if it is loaded. The text holds no other `?`.
+pub struct Statement<'a, ST = ()> {
+    sql: &'static str,
+    binds: Vec<Box<dyn QueryFragment<DbBackend> + Send + 'a>>,
+    _row: PhantomData<ST>,
+}
+
+impl<'a, ST> Statement<'a, ST> {
+    pub fn new(sql: &'static str) -> Self {
+        Self {
+            sql,
+            binds: Vec::with_capacity(4),
+            _row: PhantomData,
+        }
+    }
+
+    /// Binds the next `?` to `value` as SQL type `T`.
+    pub fn bind<T, V>(mut self, value: V) -> Self
+    where
+        T: diesel::sql_types::SqlType + diesel::sql_types::SingleValue,
+        V: diesel::expression::AsExpression<T>,
+        V::Expression: QueryFragment<DbBackend> + Send + 'a,
+    {
+        self.binds.push(Box::new(value.as_expression()));
+        self
+    }
+}
+
+impl<ST> QueryFragment<DbBackend> for Statement<'_, ST> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DbBackend>) -> QueryResult<()> {
+        let mut parts = self.sql.split('?');
+        out.push_sql(parts.next().unwrap_or_default());
+        let mut binds = self.binds.iter();
+        for part in parts {
+            let bind = binds.next().ok_or_else(|| {
+                diesel::result::Error::QueryBuilderError("a `?` without a value".into())
+            })?;
+            bind.walk_ast(out.reborrow())?;
+            out.push_sql(part);
+        }
+        if binds.next().is_some() {
+            return Err(diesel::result::Error::QueryBuilderError(
+                "more values than `?` marks".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl<ST> QueryId for Statement<'_, ST> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<ST: 'static> diesel::query_builder::Query for Statement<'_, ST> {
+    type SqlType = ST;
+}
+
+impl<ST, Conn> RunQueryDsl<Conn> for Statement<'_, ST> {}
 
 #[cfg(test)]
 mod tests {

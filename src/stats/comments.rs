@@ -12,10 +12,12 @@ use std::collections::{BTreeMap, HashSet};
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+use diesel::sql_types::BigInt;
 
 use super::daily::{DailyDelta, add_daily, lock_articles_in_order};
 use crate::comments::queries::{self, APPROVED};
 use crate::db::DbConnection;
+use crate::db::prepared::Statement;
 use crate::db::schema::{articles, comments};
 
 /// Bound on ids per `IN (...)` list.
@@ -41,8 +43,9 @@ pub fn count_approved(
     created_at: NaiveDateTime,
     delta: i64,
 ) -> QueryResult<()> {
-    diesel::update(articles::table.find(article_id))
-        .set(articles::comment_count.eq(articles::comment_count + delta))
+    Statement::<()>::new("UPDATE articles SET comment_count = comment_count + ? WHERE id = ?")
+        .bind::<BigInt, _>(delta)
+        .bind::<BigInt, _>(article_id)
         .execute(conn)?;
     add_daily(
         conn,

@@ -14,6 +14,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date};
 
+use crate::db::prepared::Statement;
 use crate::db::schema::{article_daily_stats, articles};
 use crate::db::{DbBackend, DbConnection};
 
@@ -124,6 +125,22 @@ pub fn add_view_counts(conn: &mut DbConnection, totals: &BTreeMap<i64, i64>) -> 
 /// between counting and writing cannot fail the batch. `(article_id, day)`
 /// pairs must be unique within one call.
 pub fn add_daily(conn: &mut DbConnection, deltas: &[DailyDelta]) -> QueryResult<()> {
+    if let [d] = deltas {
+        // One row (a comment): a statement of constant text, prepared once.
+        return Statement::<()>::new(
+            "INSERT INTO article_daily_stats (article_id, day, views, comments) \
+             SELECT id, ?, ?, ? FROM articles WHERE id = ? \
+             ON CONFLICT (article_id, day) DO UPDATE SET \
+             views = article_daily_stats.views + excluded.views, \
+             comments = article_daily_stats.comments + excluded.comments",
+        )
+        .bind::<Date, _>(d.day)
+        .bind::<BigInt, _>(d.views)
+        .bind::<BigInt, _>(d.comments)
+        .bind::<BigInt, _>(d.article_id)
+        .execute(conn)
+        .map(drop);
+    }
     for chunk in deltas.chunks(CHUNK) {
         let mut p = Placeholders::new(conn);
         let values: Vec<String> = chunk.iter().map(|_| p.tuple(4)).collect();

@@ -1082,6 +1082,63 @@ db_test!(
     }
 );
 
+db_test!(
+    a_comment_refused_in_a_burst_leaves_the_others_stored,
+    |backend| {
+        // On SQLite a burst of writes commits as one group, each request in a
+        // savepoint: the refused ones must roll back alone.
+        use futures_util::future::{LocalBoxFuture, join_all};
+
+        let app = TestApp::spawn_with(backend, &[("NEWSDESK_WORKERS", "2")]).await;
+        let article = visible_article(&app).await;
+        let other = visible_article(&app).await;
+        let (_, reader) = app.user(Role::Reader).await;
+        let foreign = post(&app, other, &reader, "elsewhere", None).await;
+        let mut ops: Vec<LocalBoxFuture<'_, (bool, u16, serde_json::Value)>> = Vec::new();
+        for i in 0..60 {
+            let (app, reader) = (&app, &reader);
+            // Every third one replies to a comment on another article: the
+            // article is locked and checked, then the unit fails with a 422.
+            let good = i % 3 != 0;
+            let body = if good {
+                json!({"body": format!("burst {i}")})
+            } else {
+                json!({"body": format!("burst {i}"), "parent_id": foreign})
+            };
+            ops.push(Box::pin(async move {
+                let res = app.post(&thread(article), Some(reader), &body).await;
+                (good, res.status, res.json())
+            }));
+        }
+        let mut made = Vec::new();
+        for (good, status, body) in join_all(ops).await {
+            if good {
+                assert_eq!(status, 201, "{body}");
+                made.push(body["id"].as_i64().unwrap());
+            } else {
+                assert_eq!(status, 422, "{body}");
+                assert_eq!(body["errors"][0]["field"], "parent_id", "{body}");
+            }
+        }
+        assert_eq!(made.len(), 40);
+        let mut conn = app.conn();
+        assert_counts_exact(&mut conn, article);
+        let stored: Vec<i64> = comments::table
+            .filter(comments::article_id.eq(article))
+            .select(comments::id)
+            .order(comments::id)
+            .load(&mut conn)
+            .unwrap();
+        made.sort_unstable();
+        assert_eq!(stored, made);
+        assert_eq!(stored_counts(&mut conn, article).1, 40);
+        // Each answer is what the database holds: every id reads back.
+        for id in made.iter().take(3) {
+            app.get(&one(*id), None).await.assert_status(200);
+        }
+    }
+);
+
 db_test!(concurrent_comment_writes_keep_the_counts_exact, |backend| {
     use futures_util::future::{LocalBoxFuture, join_all};
 
