@@ -401,13 +401,14 @@ impl Db {
         .map_err(|e| ApiError::internal(anyhow::anyhow!("blocking task failed: {e}")))?
     }
 
-    /// A read by primary key or unique index (one article, tag, author,
-    /// comment or account). On SQLite such a lookup takes tens of
-    /// microseconds, less than handing it to a blocking thread and back
-    /// (two context switches, the larger part of a point read's cost), so
-    /// it runs right here on the async worker when a pooled connection is
-    /// idle; otherwise, and on PostgreSQL (a network round trip), it goes
-    /// the `read_as` way.
+    /// A short read: by primary key or unique index (one article, tag,
+    /// author, comment or account), or a list page without search. On
+    /// SQLite such a read takes tens to a few hundred microseconds, not
+    /// much more than handing it to a blocking thread and back (two
+    /// context switches: the larger part of a point read's cost, a tenth
+    /// of a list page's, and the p99 of both), so it runs right here on
+    /// the async worker when a pooled connection is idle; otherwise, and
+    /// on PostgreSQL (a network round trip), it goes the `read_as` way.
     pub async fn read_point<T, F>(&self, anonymous: bool, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
