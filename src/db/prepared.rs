@@ -15,6 +15,7 @@
 //! made for every comment and view are of constant text; [`Statement`]
 //! holds such a statement and its values, and is prepared once.
 
+use std::fmt::Write as _;
 use std::marker::PhantomData;
 
 use diesel::backend::Backend;
@@ -178,7 +179,8 @@ fn json_ids(ids: &[i64]) -> String {
         if i > 0 {
             out.push(',');
         }
-        out.push_str(&id.to_string());
+        // Writing to a String cannot fail.
+        let _ = write!(out, "{id}");
     }
     out.push(']');
     out
