@@ -45,6 +45,18 @@ impl Default for Rankings {
 }
 
 impl Rankings {
+    /// Whether [`Self::top`] can answer from what is kept (or from the
+    /// lifetime counters' indices) without ranking a period anew: a read
+    /// short enough to run on the async worker.
+    pub fn is_ready(&self, metric: Metric, period: Period, now: NaiveDateTime) -> bool {
+        match period.days() {
+            None => true,
+            Some(days) => self
+                .ranked
+                .contains_key(&(metric, now.date() - chrono::Duration::days(days - 1))),
+        }
+    }
+
     /// Ids of the `limit` visible articles ranked best by `metric` in
     /// `period`, best first.
     pub fn top(
