@@ -242,11 +242,7 @@ async fn list_articles(
             let media = media_for(conn, &lists.media, &rows)?;
             Ok((rows, total, tags, bodies, media))
         };
-        if searching {
-            state.db.read_as(anonymous, read).await?
-        } else {
-            state.db.read_point(anonymous, read).await?
-        }
+        state.db.read_sized(!searching, anonymous, read).await?
     };
     let field = page.sort.field;
     let finished = page.finish(rows, total, |r| (listing::sort_key(r, field), r.article.id));
@@ -332,11 +328,8 @@ async fn popular_articles(
     // With the ranking kept, the box is a list page's work: run it on the
     // async worker. Ranking a period anew takes milliseconds.
     let anonymous = caller.is_anonymous();
-    let (rows, tags, media) = if state.rankings.is_ready(metric, period, now) {
-        state.db.read_point(anonymous, read).await?
-    } else {
-        state.db.read_as(anonymous, read).await?
-    };
+    let short = state.rankings.is_ready(metric, period, now);
+    let (rows, tags, media) = state.db.read_sized(short, anonymous, read).await?;
     let popular = PopularArticles {
         data: items(rows, tags, Vec::new(), media),
     };

@@ -422,6 +422,20 @@ impl Db {
         self.read_as(anonymous, f).await
     }
 
+    /// `read_point` when the caller knows the read is short (see there),
+    /// else `read_as`.
+    pub async fn read_sized<T, F>(&self, short: bool, anonymous: bool, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+    {
+        if short {
+            self.read_point(anonymous, f).await
+        } else {
+            self.read_as(anonymous, f).await
+        }
+    }
+
     /// `read_anonymous` when `anonymous`, else `read`.
     pub async fn read_as<T, F>(&self, anonymous: bool, f: F) -> Result<T, ApiError>
     where

@@ -125,15 +125,21 @@ pub fn add_view_counts(conn: &mut DbConnection, totals: &BTreeMap<i64, i64>) -> 
 /// between counting and writing cannot fail the batch. `(article_id, day)`
 /// pairs must be unique within one call.
 pub fn add_daily(conn: &mut DbConnection, deltas: &[DailyDelta]) -> QueryResult<()> {
+    // What a day row that exists already gets: the deltas added.
+    macro_rules! add_on_conflict {
+        () => {
+            " ON CONFLICT (article_id, day) DO UPDATE SET \
+             views = article_daily_stats.views + excluded.views, \
+             comments = article_daily_stats.comments + excluded.comments"
+        };
+    }
     if let [d] = deltas {
         // One row (a comment): a statement of constant text, prepared once.
-        return Statement::<()>::new(
+        return Statement::<()>::new(concat!(
             "INSERT INTO article_daily_stats (article_id, day, views, comments) \
-             SELECT id, ?, ?, ? FROM articles WHERE id = ? \
-             ON CONFLICT (article_id, day) DO UPDATE SET \
-             views = article_daily_stats.views + excluded.views, \
-             comments = article_daily_stats.comments + excluded.comments",
-        )
+             SELECT id, ?, ?, ? FROM articles WHERE id = ?",
+            add_on_conflict!()
+        ))
         .bind::<Date, _>(d.day)
         .bind::<BigInt, _>(d.views)
         .bind::<BigInt, _>(d.comments)
@@ -147,12 +153,12 @@ pub fn add_daily(conn: &mut DbConnection, deltas: &[DailyDelta]) -> QueryResult<
         // SQLite needs a WHERE on an INSERT ... SELECT with ON CONFLICT to
         // parse it; the EXISTS serves both backends.
         let text = format!(
-            "INSERT INTO article_daily_stats (article_id, day, views, comments) \
-             SELECT v.column1, v.column2, v.column3, v.column4 FROM (VALUES {}) AS v \
-             WHERE EXISTS (SELECT 1 FROM articles a WHERE a.id = v.column1) \
-             ON CONFLICT (article_id, day) DO UPDATE SET \
-             views = article_daily_stats.views + excluded.views, \
-             comments = article_daily_stats.comments + excluded.comments",
+            concat!(
+                "INSERT INTO article_daily_stats (article_id, day, views, comments) \
+                 SELECT v.column1, v.column2, v.column3, v.column4 FROM (VALUES {}) AS v \
+                 WHERE EXISTS (SELECT 1 FROM articles a WHERE a.id = v.column1)",
+                add_on_conflict!()
+            ),
             values.join(", ")
         );
         let mut q = diesel::sql_query(text).into_boxed::<DbBackend>();
