@@ -233,6 +233,17 @@ impl From<DieselError> for ApiError {
             DieselError::DatabaseError(_, info) if cut_short(info.message()) => {
                 Self::Unavailable("the query took too long; retry shortly".into())
             }
+            // Two writers each waited for the other (PostgreSQL gave up on
+            // one), or a snapshot went stale: nothing was written, and the
+            // same request succeeds when retried.
+            DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
+                Self::Unavailable("the write met a concurrent one; retry shortly".into())
+            }
+            DieselError::DatabaseError(_, info)
+                if info.message().starts_with("deadlock detected") =>
+            {
+                Self::Unavailable("the write met a concurrent one; retry shortly".into())
+            }
             other => Self::Internal(other.into()),
         }
     }
@@ -257,3 +268,31 @@ fn unique_detail(message: &str, constraint: Option<&str>) -> String {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn database(kind: DatabaseErrorKind, message: &str) -> ApiError {
+        ApiError::from(DieselError::DatabaseError(
+            kind,
+            Box::new(message.to_string()),
+        ))
+    }
+
+    #[test]
+    fn writes_that_met_a_concurrent_one_are_retried_not_faults() {
+        let deadlock = database(
+            DatabaseErrorKind::Unknown,
+            "deadlock detected: Process 1 waits for ShareLock on transaction 2",
+        );
+        assert!(matches!(deadlock, ApiError::Unavailable(_)), "{deadlock:?}");
+        let stale = database(
+            DatabaseErrorKind::SerializationFailure,
+            "could not serialize access due to concurrent update",
+        );
+        assert!(matches!(stale, ApiError::Unavailable(_)), "{stale:?}");
+        let other = database(DatabaseErrorKind::Unknown, "syntax error at or near");
+        assert!(matches!(other, ApiError::Internal(_)), "{other:?}");
+    }
+}
