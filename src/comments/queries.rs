@@ -72,34 +72,45 @@ impl ArticleFacts {
     }
 }
 
+/// The facts columns of an article.
+fn facts(id: i64) -> FactsQuery {
+    articles::table.find(id).select((
+        articles::status,
+        articles::published_at,
+        articles::comments_enabled,
+        articles::author_id,
+    ))
+}
+
+type FactsQuery = diesel::dsl::Select<
+    diesel::dsl::Find<articles::table, i64>,
+    (
+        articles::status,
+        articles::published_at,
+        articles::comments_enabled,
+        articles::author_id,
+    ),
+>;
+
 /// Reads an article's facts without locking (for reads).
 pub fn article_facts(conn: &mut DbConnection, id: i64) -> QueryResult<Option<ArticleFacts>> {
-    articles::table
-        .find(id)
-        .select((
-            articles::status,
-            articles::published_at,
-            articles::comments_enabled,
-            articles::author_id,
-        ))
-        .first(conn)
-        .optional()
+    facts(id).first(conn).optional()
 }
 
 /// Reads an article's facts and takes its row lock for the rest of the
-/// transaction (a no-op update: the portable `SELECT ... FOR UPDATE`).
+/// transaction: on PostgreSQL `FOR NO KEY UPDATE`, the lock an update of
+/// the row takes, without writing a new version of the row (another unit
+/// of the same write group that takes it again finds it held already);
+/// SQLite serialises writers anyway.
 ///
 /// Every transaction that changes an article's comments starts here, so on
 /// PostgreSQL they run one after another per article and the counts they
-/// keep cannot race; SQLite serialises writers anyway.
+/// keep cannot race.
 pub fn lock_article(conn: &mut DbConnection, id: i64) -> QueryResult<Option<ArticleFacts>> {
-    Statement::<(Text, Nullable<Timestamp>, Bool, BigInt)>::new(
-        "UPDATE articles SET comment_count = comment_count WHERE id = ? \
-         RETURNING status, published_at, comments_enabled, author_id",
-    )
-    .bind::<BigInt, _>(id)
-    .get_result(conn)
-    .optional()
+    match conn {
+        DbConnection::Postgres(pg) => facts(id).for_no_key_update().first(pg).optional(),
+        DbConnection::Sqlite(lite) => facts(id).first(lite).optional(),
+    }
 }
 
 /// Takes the row lock of a user (false when the user no longer exists), so
@@ -111,17 +122,80 @@ pub fn lock_user(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
     Ok(n > 0)
 }
 
-/// Makes sure a user exists and stays until the transaction ends (false
-/// when the user no longer exists), without keeping other writers by the
-/// same user waiting: on PostgreSQL a `FOR KEY SHARE` lock, which only a
-/// deletion (`lock_user`) waits for; SQLite has one writer anyway.
-pub fn hold_user(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
-    let query = users::table.find(id).select(users::id);
-    let found = match conn {
-        DbConnection::Postgres(pg) => query.for_key_share().first::<i64>(pg).optional()?,
-        DbConnection::Sqlite(lite) => query.first::<i64>(lite).optional()?,
+/// The comment author as shown in comment objects (`None` when the user
+/// no longer exists), held until the transaction ends, without keeping
+/// other writers by the same user waiting: on PostgreSQL a `FOR KEY SHARE`
+/// lock, which only a deletion (`lock_user`) waits for; SQLite has one
+/// writer anyway.
+pub fn hold_author(conn: &mut DbConnection, id: i64) -> QueryResult<Option<AuthorRow>> {
+    let query = || {
+        users::table
+            .find(id)
+            .select((users::id, users::name, users::slug))
     };
-    Ok(found.is_some())
+    match conn {
+        DbConnection::Postgres(pg) => query().for_key_share().first(pg).optional(),
+        DbConnection::Sqlite(lite) => query().first(lite).optional(),
+    }
+}
+
+/// [`hold_author`] and [`lock_article`] in one statement, the first of a
+/// new comment: the author and the article's facts, each row held as those
+/// two hold it. `None` for whichever of the two does not exist.
+pub fn hold_author_lock_article(
+    conn: &mut DbConnection,
+    user_id: i64,
+    article_id: i64,
+) -> QueryResult<(Option<AuthorRow>, Option<ArticleFacts>)> {
+    macro_rules! both {
+        ($locks:literal) => {
+            concat!(
+                "SELECT u.id, u.name, u.slug, \
+                 a.status, a.published_at, a.comments_enabled, a.author_id \
+                 FROM users u CROSS JOIN articles a WHERE u.id = ? AND a.id = ?",
+                $locks
+            )
+        };
+    }
+    let sql = match conn {
+        DbConnection::Postgres(_) => both!(" FOR KEY SHARE OF u FOR NO KEY UPDATE OF a"),
+        DbConnection::Sqlite(_) => both!(""),
+    };
+    type Row = (
+        i64,
+        String,
+        String,
+        String,
+        Option<NaiveDateTime>,
+        bool,
+        i64,
+    );
+    let row: Option<Row> =
+        Statement::<(BigInt, Text, Text, Text, Nullable<Timestamp>, Bool, BigInt)>::new(sql)
+            .bind::<BigInt, _>(user_id)
+            .bind::<BigInt, _>(article_id)
+            .get_result(conn)
+            .optional()?;
+    match row {
+        Some((id, name, slug, status, published_at, comments_enabled, author_id)) => Ok((
+            Some(AuthorRow { id, name, slug }),
+            Some(ArticleFacts {
+                status,
+                published_at,
+                comments_enabled,
+                author_id,
+            }),
+        )),
+        // One of them is missing (rare): which one decides the answer.
+        None => {
+            let author = hold_author(conn, user_id)?;
+            let article = match author {
+                Some(_) => lock_article(conn, article_id)?,
+                None => None,
+            };
+            Ok((author, article))
+        }
+    }
 }
 
 pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<CommentRow>> {

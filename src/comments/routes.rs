@@ -209,15 +209,15 @@ async fn create_comment(
     };
     let (row, author) = state
         .db
-        .write(move |conn| {
-            if !queries::hold_user(conn, user.id)? {
+        .write_keyed(article_id, move |conn, tally| {
+            let (author, article) = queries::hold_author_lock_article(conn, user.id, article_id)?;
+            let Some(author) = author else {
                 return Err(ApiError::Unauthorized(
                     "the account no longer exists".into(),
                 ));
-            }
+            };
+            let article = article.ok_or_else(|| ApiError::not_found("no such article"))?;
             let now = crate::time::now();
-            let article = queries::lock_article(conn, article_id)?
-                .ok_or_else(|| ApiError::not_found("no such article"))?;
             if !article.is_visible(now) {
                 // Only its author and editors know an unpublished article
                 // exists; for them it is not open to comments yet.
@@ -257,9 +257,10 @@ async fn create_comment(
                 },
             )?;
             if row.status == APPROVED {
-                counts::count_approved(conn, article_id, row.created_at, 1)?;
+                // Counted for the whole write group at once, before it
+                // commits: still in this comment's transaction.
+                counts::tally_approved(tally, article_id, row.created_at, 1);
             }
-            let author = author_of(conn, &row)?;
             let comment = Comment::new(row.clone(), author.clone());
             crate::events::comment_event(conn, EventType::CommentCreated, &comment, now)?;
             Ok((row, author))

@@ -12,6 +12,8 @@ pub mod schema;
 pub mod search;
 mod writer;
 
+pub use writer::Tally;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -183,7 +185,7 @@ impl CustomizeConnection<DbConnection, r2d2::Error> for ConnectionSettings {
     }
 }
 
-/// The shared handle: pool plus, for SQLite, the writer thread.
+/// The shared handle: pool plus the writer threads.
 ///
 /// SQLite allows one writer at a time and a deferred transaction that reads
 /// before it writes fails at once with `SQLITE_BUSY` instead of waiting.
@@ -198,8 +200,9 @@ pub struct Db {
     pool: DbPool,
     backend: Backend,
     write_lock: Arc<Semaphore>,
-    /// SQLite: the thread that runs write transactions in groups.
-    writer: Option<Arc<writer::Writer>>,
+    /// The threads that run write transactions in groups: every write on
+    /// SQLite, the writes about one article (`write_keyed`) on PostgreSQL.
+    writer: Arc<writer::Writer>,
     limits: Limits,
     /// Read replicas for anonymous reads (none unless configured).
     replicas: Arc<replicas::Replicas>,
@@ -242,13 +245,14 @@ impl Db {
             .build(manager)
             .map_err(|e| anyhow::anyhow!("cannot connect to the database: {e}"))?;
         let write_lock = Arc::new(Semaphore::new(1));
-        let writer = match url.backend {
-            Backend::Sqlite => Some(Arc::new(
-                writer::Writer::start(pool.clone(), write_lock.clone(), limits)
-                    .map_err(|e| anyhow::anyhow!("cannot start the SQLite writer: {e}"))?,
-            )),
-            Backend::Postgres => None,
+        let mode = match url.backend {
+            Backend::Sqlite => writer::Mode::Sqlite(write_lock.clone()),
+            Backend::Postgres => writer::Mode::Postgres,
         };
+        let writer = Arc::new(
+            writer::Writer::start(&pool, &mode, limits)
+                .map_err(|e| anyhow::anyhow!("cannot start the database writer: {e}"))?,
+        );
         Ok(Self {
             pool,
             backend: url.backend,
@@ -457,8 +461,8 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
     {
-        if let Some(writer) = &self.writer {
-            return writer.write(f).await;
+        if self.backend == Backend::Sqlite {
+            return self.writer.write(0, move |conn, _| f(conn)).await;
         }
         let db = self.clone();
         actix_web::web::block(move || {
@@ -467,6 +471,20 @@ impl Db {
         })
         .await
         .map_err(|e| ApiError::internal(anyhow::anyhow!("blocking task failed: {e}")))?
+    }
+
+    /// `write` for the frequent small writes about one article (a new
+    /// comment), whose only article lock is that of article `article_id`
+    /// (`comments::queries::lock_article`): on PostgreSQL too a writer
+    /// thread runs them, committed in groups (see `writer`), so that a
+    /// burst of them on one article does not wait for one commit after
+    /// another. Counter changes go to the [`Tally`], written once per group.
+    pub async fn write_keyed<T, F>(&self, article_id: i64, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut DbConnection, &mut Tally) -> Result<T, ApiError> + Send + 'static,
+    {
+        self.writer.write(article_id, f).await
     }
 
     /// `write` for callers already on a blocking thread.

@@ -1,4 +1,4 @@
-//! Group commit for SQLite: one thread runs this process's write
+//! Group commit: writer threads that run this process's write
 //! transactions, as many queued units of work as are waiting in one
 //! transaction, each in a savepoint of its own.
 //!
@@ -7,22 +7,32 @@
 //! waiter's task, which only then hops to a thread of its own. Under a
 //! burst of comments that chain of hand-overs, and a commit (WAL frames,
 //! and every thousand pages a checkpoint) per comment, was the whole
-//! cost. Here the writer drains the queue instead: a unit of work that
-//! fails rolls back to its savepoint and reports its error alone; the
-//! others commit together, and each caller hears its own result only once
-//! the commit has succeeded (so no reader, cache or webhook sees a write
-//! that is not durable yet). If the commit itself fails, every unit of the
-//! group gets the database's 503.
+//! cost. PostgreSQL runs writers side by side, but comments on one article
+//! took its row lock one transaction at a time, each holding it through
+//! its own commit's WAL flush. Here a writer drains its queue instead: a
+//! unit of work that fails rolls back to its savepoint and reports its
+//! error alone; the others commit together, and each caller hears its own
+//! result only once the commit has succeeded (so no reader, cache or
+//! webhook sees a write that is not durable yet). If the commit itself
+//! fails, every unit of the group gets the database's 503.
 //!
 //! A unit of work still sees the database exactly as if it ran alone: the
-//! units run one after another on one connection, each after the ones
-//! before it in the queue.
+//! units run one after another on one connection. SQLite has one writer
+//! thread, which runs them in the order they were queued. PostgreSQL has
+//! [`PG_SHARDS`] of them: a unit goes to the one its key (the article it
+//! writes to) picks, so the units of one article keep their order, and a
+//! group runs its units in key order, so that a group takes its article
+//! row locks in ascending order, as every other multi-article write does
+//! (`stats::daily::lock_articles_in_order`): groups of different threads
+//! and instances wait for each other but never deadlock.
 
+use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::time::{Duration, Instant};
 
+use chrono::NaiveDate;
 use diesel::Connection;
 use diesel::connection::TransactionManager;
 use tokio::sync::Semaphore;
@@ -35,52 +45,92 @@ use crate::error::ApiError;
 const GROUP: usize = 128;
 /// Units of work waiting beyond these are refused at once with a 503.
 const QUEUE: usize = 4096;
+/// PostgreSQL: writer threads (and connections in use while they commit).
+pub const PG_SHARDS: usize = 2;
 
 /// What the writer hands back to a unit of work once the group's commit
 /// is decided: `Ok` if it committed.
 type Settle = Box<dyn FnOnce(Result<(), ApiError>) + Send>;
 type Tm = <DbConnection as Connection>::TransactionManager;
-type Work = Box<dyn FnOnce(&mut DbConnection) -> Settle + Send>;
+type Work = Box<dyn FnOnce(&mut DbConnection, &mut Tally) -> Settle + Send>;
+
+/// Approved comments added per article and UTC day by the units of one
+/// group. A unit adds to its own; the group adds those of the units that
+/// succeeded and writes them just before its commit
+/// (`stats::comments::count_tally`), one statement for the group instead of
+/// one update of the article's row per comment: still in the transaction
+/// that adds the comments, so the counts stay exact.
+pub type Tally = BTreeMap<(i64, NaiveDate), i64>;
 
 struct Queued {
     work: Work,
+    key: i64,
     since: Instant,
 }
 
-/// The queue to the writer thread; the thread ends when the last handle
+/// How a writer runs its groups.
+#[derive(Clone)]
+pub enum Mode {
+    /// One thread, units in queue order, under this process's write lock.
+    Sqlite(Arc<Semaphore>),
+    /// [`PG_SHARDS`] threads, units in key order.
+    Postgres,
+}
+
+/// The queues to the writer threads; a thread ends when the last handle
 /// is dropped.
 pub struct Writer {
-    queue: SyncSender<Queued>,
+    queues: Vec<SyncSender<Queued>>,
 }
 
 impl Writer {
-    pub fn start(pool: DbPool, lock: Arc<Semaphore>, limits: Limits) -> std::io::Result<Self> {
-        let (queue, jobs) = sync_channel(QUEUE);
-        std::thread::Builder::new()
-            .name("sqlite-writer".into())
-            .spawn(move || run(&pool, &lock, limits, &jobs))?;
-        Ok(Self { queue })
+    pub fn start(pool: &DbPool, mode: &Mode, limits: Limits) -> std::io::Result<Self> {
+        let threads = match mode {
+            Mode::Sqlite(_) => 1,
+            Mode::Postgres => PG_SHARDS,
+        };
+        let mut queues = Vec::with_capacity(threads);
+        for n in 0..threads {
+            let (queue, jobs) = sync_channel(QUEUE);
+            let (pool, mode) = (pool.clone(), mode.clone());
+            std::thread::Builder::new()
+                .name(format!("db-writer-{n}"))
+                .spawn(move || run(&pool, &mode, limits, &jobs))?;
+            queues.push(queue);
+        }
+        Ok(Self { queues })
     }
 
     /// Runs `f` in a transaction of its own or in a savepoint of a group,
-    /// and returns its result once committed.
-    pub async fn write<T, F>(&self, f: F) -> Result<T, ApiError>
+    /// and returns its result once committed. `key` (an article id) picks
+    /// the thread, and orders the units of a group on PostgreSQL.
+    pub async fn write<T, F>(&self, key: i64, f: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+        F: FnOnce(&mut DbConnection, &mut Tally) -> Result<T, ApiError> + Send + 'static,
     {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let work: Work = Box::new(move |conn: &mut DbConnection| -> Settle {
-            let result = conn.transaction(f);
-            Box::new(move |committed: Result<(), ApiError>| {
-                let _ = tx.send(result.and_then(|v| committed.map(|()| v)));
-            })
-        });
+        let work: Work = Box::new(
+            move |conn: &mut DbConnection, group: &mut Tally| -> Settle {
+                let mut mine = Tally::new();
+                let result = conn.transaction(|conn| f(conn, &mut mine));
+                if result.is_ok() {
+                    for (k, n) in mine {
+                        *group.entry(k).or_default() += n;
+                    }
+                }
+                Box::new(move |committed: Result<(), ApiError>| {
+                    let _ = tx.send(result.and_then(|v| committed.map(|()| v)));
+                })
+            },
+        );
         let queued = Queued {
             work,
+            key,
             since: Instant::now(),
         };
-        match self.queue.try_send(queued) {
+        let shard = usize::try_from(key.rem_euclid(self.queues.len() as i64)).unwrap_or(0);
+        match self.queues[shard].try_send(queued) {
             Ok(()) => {}
             Err(TrySendError::Full(_)) => return Err(unavailable()),
             Err(TrySendError::Disconnected(_)) => {
@@ -94,7 +144,7 @@ impl Writer {
     }
 }
 
-fn run(pool: &DbPool, lock: &Semaphore, limits: Limits, jobs: &Receiver<Queued>) {
+fn run(pool: &DbPool, mode: &Mode, limits: Limits, jobs: &Receiver<Queued>) {
     while let Ok(first) = jobs.recv() {
         let mut group = Vec::with_capacity(GROUP);
         group.push(first);
@@ -104,7 +154,10 @@ fn run(pool: &DbPool, lock: &Semaphore, limits: Limits, jobs: &Receiver<Queued>)
                 Err(_) => break,
             }
         }
-        commit_group(pool, lock, limits, group);
+        if matches!(mode, Mode::Postgres) {
+            group.sort_by_key(|q| q.key);
+        }
+        commit_group(pool, mode, limits, group);
     }
 }
 
@@ -118,22 +171,26 @@ fn still_wanted(group: Vec<Queued>, wait: Duration) -> Vec<Queued> {
     wanted
 }
 
-fn commit_group(pool: &DbPool, lock: &Semaphore, limits: Limits, group: Vec<Queued>) {
+fn commit_group(pool: &DbPool, mode: &Mode, limits: Limits, group: Vec<Queued>) {
     let group = still_wanted(group, limits.connection_timeout);
     if group.is_empty() {
         return;
     }
-    let (permit, mut conn) = match lock_blocking(lock, limits.connection_timeout)
-        .and_then(|p| pool.get().map(|c| (p, c)).map_err(|_| unavailable()))
-    {
-        Ok(held) => held,
-        Err(_) => {
-            tracing::warn!(units = group.len(), "no database connection for the writer");
-            return; // each caller's channel closes
-        }
+    let permit = match mode {
+        Mode::Sqlite(lock) => lock_blocking(lock, limits.connection_timeout).map(Some),
+        Mode::Postgres => Ok(None),
     };
+    let (permit, mut conn) =
+        match permit.and_then(|p| pool.get().map(|c| (p, c)).map_err(|_| unavailable())) {
+            Ok(held) => held,
+            Err(_) => {
+                tracing::warn!(units = group.len(), "no database connection for the writer");
+                return; // each caller's channel closes
+            }
+        };
     let conn: &mut DbConnection = &mut conn;
     let mut settles: Vec<Settle> = Vec::with_capacity(group.len());
+    let mut tally = Tally::new();
     let outcome = {
         let _limit = deadline::limit(limits.statement_timeout);
         Tm::begin_transaction(conn)
@@ -144,7 +201,7 @@ fn commit_group(pool: &DbPool, lock: &Semaphore, limits: Limits, group: Vec<Queu
     }
     for q in group {
         let _limit = deadline::limit(limits.statement_timeout);
-        match catch_unwind(AssertUnwindSafe(|| (q.work)(&mut *conn))) {
+        match catch_unwind(AssertUnwindSafe(|| (q.work)(&mut *conn, &mut tally))) {
             Ok(settle) => settles.push(settle),
             Err(_) => {
                 // A bug: the transaction manager's state is unknown. Drop
@@ -162,7 +219,12 @@ fn commit_group(pool: &DbPool, lock: &Semaphore, limits: Limits, group: Vec<Queu
     }
     let committed = {
         let _limit = deadline::limit(limits.statement_timeout);
-        Tm::commit_transaction(conn)
+        let counted = if tally.is_empty() {
+            Ok(())
+        } else {
+            crate::stats::comments::count_tally(conn, &tally)
+        };
+        counted.and_then(|()| Tm::commit_transaction(conn))
     };
     if let Err(e) = &committed {
         tracing::warn!(error = %e, units = settles.len(), "a write group did not commit");

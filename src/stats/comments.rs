@@ -14,11 +14,11 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
-use super::daily::{DailyDelta, add_daily, lock_articles_in_order};
+use super::daily::{Counter, DailyDelta, add_daily, add_to_counter, lock_articles_in_order};
 use crate::comments::queries::{self, APPROVED};
-use crate::db::DbConnection;
 use crate::db::prepared::Statement;
 use crate::db::schema::{articles, comments};
+use crate::db::{DbConnection, Tally};
 
 /// Bound on ids per `IN (...)` list.
 const CHUNK: usize = 500;
@@ -56,6 +56,32 @@ pub fn count_approved(
             comments: delta,
         }],
     )
+}
+
+/// Adds `delta` approved comments written at `created_at` to an article
+/// in a write group's tally (see `Db::write_keyed`), which [`count_tally`]
+/// writes once for the whole group before it commits.
+pub fn tally_approved(tally: &mut Tally, article_id: i64, created_at: NaiveDateTime, delta: i64) {
+    *tally.entry((article_id, day_of(created_at))).or_default() += delta;
+}
+
+/// Writes a write group's tally: `comment_count` of each article, and the
+/// day rows, one statement each for the whole group. The group holds the
+/// articles' locks already (`queries::lock_article`).
+pub fn count_tally(conn: &mut DbConnection, tally: &Tally) -> QueryResult<()> {
+    let mut totals: BTreeMap<i64, i64> = BTreeMap::new();
+    let mut deltas = Vec::with_capacity(tally.len());
+    for (&(article_id, day), &n) in tally {
+        *totals.entry(article_id).or_default() += n;
+        deltas.push(DailyDelta {
+            article_id,
+            day,
+            views: 0,
+            comments: n,
+        });
+    }
+    add_to_counter(conn, Counter::Comments, &totals)?;
+    add_daily(conn, &deltas)
 }
 
 /// The comments with these ids and all their replies, at any depth.

@@ -99,15 +99,30 @@ pub fn lock_articles_in_order(conn: &mut DbConnection, ids: &[i64]) -> QueryResu
     Ok(())
 }
 
-/// Adds `n` to `view_count` of each article; ids of deleted articles are
+/// A counter kept on the article row.
+#[derive(Debug, Clone, Copy)]
+pub enum Counter {
+    Views,
+    Comments,
+}
+
+/// Adds `n` to the counter of each article; ids of deleted articles are
 /// simply not matched.
-pub fn add_view_counts(conn: &mut DbConnection, totals: &BTreeMap<i64, i64>) -> QueryResult<()> {
+pub fn add_to_counter(
+    conn: &mut DbConnection,
+    counter: Counter,
+    totals: &BTreeMap<i64, i64>,
+) -> QueryResult<()> {
+    let set = match counter {
+        Counter::Views => "view_count = articles.view_count",
+        Counter::Comments => "comment_count = articles.comment_count",
+    };
     let rows: Vec<(i64, i64)> = totals.iter().map(|(k, v)| (*k, *v)).collect();
     for chunk in rows.chunks(CHUNK) {
         let mut p = Placeholders::new(conn);
         let values: Vec<String> = chunk.iter().map(|_| p.tuple(2)).collect();
         let text = format!(
-            "UPDATE articles SET view_count = articles.view_count + v.column2 \
+            "UPDATE articles SET {set} + v.column2 \
              FROM (VALUES {}) AS v WHERE articles.id = v.column1",
             values.join(", ")
         );
@@ -191,7 +206,7 @@ pub fn apply_views(conn: &mut DbConnection, batch: &[((i64, NaiveDate), u64)]) -
     }
     let ids: Vec<i64> = totals.keys().copied().collect();
     lock_articles_in_order(conn, &ids)?;
-    add_view_counts(conn, &totals)?;
+    add_to_counter(conn, Counter::Views, &totals)?;
     add_daily(conn, &deltas)
 }
 
