@@ -46,7 +46,7 @@ const GROUP: usize = 128;
 /// Units of work waiting beyond these are refused at once with a 503.
 const QUEUE: usize = 4096;
 /// PostgreSQL: writer threads (and connections in use while they commit).
-pub const PG_SHARDS: usize = 2;
+const PG_SHARDS: usize = 2;
 
 /// What the writer hands back to a unit of work once the group's commit
 /// is decided: `Ok` if it committed.

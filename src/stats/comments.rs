@@ -14,7 +14,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
-use super::daily::{Counter, DailyDelta, add_daily, add_to_counter, lock_articles_in_order};
+use super::daily::{Counter, DailyDelta, add_counts, add_daily, lock_articles_in_order};
 use crate::comments::queries::{self, APPROVED};
 use crate::db::prepared::Statement;
 use crate::db::schema::{articles, comments};
@@ -69,19 +69,11 @@ pub fn tally_approved(tally: &mut Tally, article_id: i64, created_at: NaiveDateT
 /// day rows, one statement each for the whole group. The group holds the
 /// articles' locks already (`queries::lock_article`).
 pub fn count_tally(conn: &mut DbConnection, tally: &Tally) -> QueryResult<()> {
-    let mut totals: BTreeMap<i64, i64> = BTreeMap::new();
-    let mut deltas = Vec::with_capacity(tally.len());
-    for (&(article_id, day), &n) in tally {
-        *totals.entry(article_id).or_default() += n;
-        deltas.push(DailyDelta {
-            article_id,
-            day,
-            views: 0,
-            comments: n,
-        });
-    }
-    add_to_counter(conn, Counter::Comments, &totals)?;
-    add_daily(conn, &deltas)
+    add_counts(
+        conn,
+        Counter::Comments,
+        tally.iter().map(|(key, n)| (*key, *n)),
+    )
 }
 
 /// The comments with these ids and all their replies, at any depth.

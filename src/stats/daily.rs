@@ -108,7 +108,7 @@ pub enum Counter {
 
 /// Adds `n` to the counter of each article; ids of deleted articles are
 /// simply not matched.
-pub fn add_to_counter(
+fn add_to_counter(
     conn: &mut DbConnection,
     counter: Counter,
     totals: &BTreeMap<i64, i64>,
@@ -192,21 +192,45 @@ pub fn add_daily(conn: &mut DbConnection, deltas: &[DailyDelta]) -> QueryResult<
 /// Writes one batch of buffered views: `view_count` and the day rows.
 /// Runs inside the caller's transaction.
 pub fn apply_views(conn: &mut DbConnection, batch: &[((i64, NaiveDate), u64)]) -> QueryResult<()> {
+    let ids: Vec<i64> = batch
+        .iter()
+        .map(|((article_id, _), _)| *article_id)
+        .collect();
+    lock_articles_in_order(conn, &ids)?;
+    add_counts(
+        conn,
+        Counter::Views,
+        batch
+            .iter()
+            .map(|(key, n)| (*key, i64::try_from(*n).unwrap_or(i64::MAX))),
+    )
+}
+
+/// Adds counts of one counter per article and UTC day: to the counter on
+/// each article's row (one statement for all of them) and to the day rows.
+/// Runs inside the caller's transaction, which holds the articles' locks;
+/// `(article_id, day)` pairs must be unique.
+pub fn add_counts(
+    conn: &mut DbConnection,
+    counter: Counter,
+    counts: impl IntoIterator<Item = ((i64, NaiveDate), i64)>,
+) -> QueryResult<()> {
     let mut totals: BTreeMap<i64, i64> = BTreeMap::new();
-    let mut deltas = Vec::with_capacity(batch.len());
-    for ((article_id, day), n) in batch {
-        let n = i64::try_from(*n).unwrap_or(i64::MAX);
-        *totals.entry(*article_id).or_default() += n;
+    let mut deltas = Vec::new();
+    for ((article_id, day), n) in counts {
+        *totals.entry(article_id).or_default() += n;
+        let (views, comments) = match counter {
+            Counter::Views => (n, 0),
+            Counter::Comments => (0, n),
+        };
         deltas.push(DailyDelta {
-            article_id: *article_id,
-            day: *day,
-            views: n,
-            comments: 0,
+            article_id,
+            day,
+            views,
+            comments,
         });
     }
-    let ids: Vec<i64> = totals.keys().copied().collect();
-    lock_articles_in_order(conn, &ids)?;
-    add_to_counter(conn, Counter::Views, &totals)?;
+    add_to_counter(conn, counter, &totals)?;
     add_daily(conn, &deltas)
 }
 
