@@ -24,6 +24,7 @@ mod import;
 mod integrations;
 mod media;
 mod media_s3;
+mod migrations;
 mod openapi_doc;
 mod ops;
 mod previews;

@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS article_tags_article_idx;
