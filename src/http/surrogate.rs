@@ -17,8 +17,6 @@
 //! middleware drops them from private answers, and the read cache replays
 //! them. This module must not decide which responses are public.
 
-use std::fmt::Write;
-
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::web::Bytes;
 use actix_web::{HttpResponse, HttpResponseBuilder};
@@ -44,15 +42,30 @@ pub enum Key<'a> {
     Comments(i64),
 }
 
+impl Key<'_> {
+    /// Appends the name (a list page writes about eighty of them: no
+    /// formatting machinery per key).
+    fn push_to(&self, out: &mut String) {
+        let (prefix, id) = match self {
+            Key::List(name) => return out.push_str(name),
+            Key::Tag(slug) => {
+                out.push_str("tag-");
+                return out.push_str(slug);
+            }
+            Key::Article(id) => ("article-", *id),
+            Key::Author(id) => ("author-", *id),
+            Key::Comments(id) => ("comments-", *id),
+        };
+        out.push_str(prefix);
+        out.push_str(itoa::Buffer::new().format(id));
+    }
+}
+
 impl std::fmt::Display for Key<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Key::List(name) => f.write_str(name),
-            Key::Article(id) => write!(f, "article-{id}"),
-            Key::Author(id) => write!(f, "author-{id}"),
-            Key::Tag(slug) => write!(f, "tag-{slug}"),
-            Key::Comments(id) => write!(f, "comments-{id}"),
-        }
+        let mut name = String::with_capacity(16);
+        self.push_to(&mut name);
+        f.write_str(&name)
     }
 }
 
@@ -120,8 +133,9 @@ impl<'a> SurrogateKeys<'a> {
             if i > 0 {
                 spaced.push(' ');
             }
-            let _ = write!(spaced, "{key}");
+            key.push_to(&mut spaced);
         }
+        // Names hold no space (slugs are lowercase words and dashes).
         let commas = spaced.replace(' ', ",");
         // Taken over without another copy.
         Some((
