@@ -11,12 +11,14 @@ use super::dto::{Article, ArticleListItem, ArticleStatus, AuthorRef, BodyFormat,
 use super::listing::ListRow;
 use crate::db::prepared::ids_in;
 use crate::db::schema::{article_revisions, article_tags, articles, slug_redirects, tags, users};
+use crate::db::timestamp::{MaybeStamp, Stamp};
 use crate::db::{DbBackend, DbConnection};
 use crate::http::PageRequest;
 use crate::time::to_api;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = articles)]
+#[diesel(check_for_backend(DbBackend))]
 pub struct ArticleRow {
     pub id: i64,
     pub slug: String,
@@ -29,8 +31,11 @@ pub struct ArticleRow {
     pub body_html: String,
     pub body_text: String,
     pub status: String,
+    #[diesel(deserialize_as = MaybeStamp)]
     pub published_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = Stamp)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = Stamp)]
     pub updated_at: NaiveDateTime,
     pub version: i64,
     pub feature_image: Option<String>,
@@ -48,6 +53,7 @@ pub struct ArticleRow {
 /// An article without its body columns: what a list loads.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = articles)]
+#[diesel(check_for_backend(DbBackend))]
 pub struct ArticleSummaryRow {
     pub id: i64,
     pub slug: String,
@@ -56,8 +62,11 @@ pub struct ArticleSummaryRow {
     pub excerpt: String,
     pub body_format: String,
     pub status: String,
+    #[diesel(deserialize_as = MaybeStamp)]
     pub published_at: Option<NaiveDateTime>,
+    #[diesel(deserialize_as = Stamp)]
     pub created_at: NaiveDateTime,
+    #[diesel(deserialize_as = Stamp)]
     pub updated_at: NaiveDateTime,
     pub version: i64,
     pub feature_image: Option<String>,

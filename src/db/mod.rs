@@ -10,6 +10,7 @@ pub mod prepared;
 pub mod replicas;
 pub mod schema;
 pub mod search;
+pub mod timestamp;
 mod writer;
 
 pub use writer::Tally;
