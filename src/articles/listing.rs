@@ -33,6 +33,7 @@ use crate::db::keyset::FromCursor;
 use crate::db::prepared::{Around, Fixed};
 use crate::db::schema::{article_tags, articles};
 use crate::db::search::{SearchQuery, articles_fts};
+use crate::db::timestamp::{MaybeStamp, Stamp};
 use crate::db::{Backend, DbBackend, DbConnection};
 use crate::error::ApiError;
 use crate::http::list::Paging;
@@ -796,8 +797,8 @@ pub fn anchors(conn: &mut DbConnection, f: &ArticleFilter, sort: Sort) -> QueryR
             ))
         };
         return Ok(every_stride(
-            q.load::<(Option<NaiveDateTime>, i64)>(conn)?,
-            SeekKey::Time,
+            q.load::<(MaybeStamp, i64)>(conn)?,
+            |k: MaybeStamp| SeekKey::Time(k.0),
         ));
     }
     Ok(match sort.field {
@@ -810,11 +811,13 @@ pub fn anchors(conn: &mut DbConnection, f: &ArticleFilter, sort: Sort) -> QueryR
             } else {
                 q.then_order_by(articles::id.asc())
             };
-            every_stride(q.load::<(Option<NaiveDateTime>, i64)>(conn)?, SeekKey::Time)
+            every_stride(q.load::<(MaybeStamp, i64)>(conn)?, |k: MaybeStamp| {
+                SeekKey::Time(k.0)
+            })
         }
-        "updated_at" => keys_of!(articles::updated_at, NaiveDateTime, |k| SeekKey::Time(
-            Some(k)
-        )),
+        "updated_at" => keys_of!(articles::updated_at, Stamp, |k: Stamp| SeekKey::Time(Some(
+            k.0
+        ))),
         "title" => keys_of!(articles::title, String, SeekKey::Text),
         "view_count" => keys_of!(articles::view_count, i64, SeekKey::Int),
         "comment_count" => keys_of!(articles::comment_count, i64, SeekKey::Int),
